@@ -1,0 +1,1 @@
+"""Piccolo migrations of the `lotsenbuch` app; generated, never edited after landing."""

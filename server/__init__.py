@@ -1,0 +1,1 @@
+"""Lotsenbuch: the Litestar server behind the volunteers' offline app."""

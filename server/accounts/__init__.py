@@ -1,0 +1,1 @@
+"""Accounts: users with their roles, passwords and server-side sessions."""

@@ -1,0 +1,103 @@
+"""create_app(settings) -> Litestar: wiring only."""
+
+from __future__ import annotations
+
+import logging
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+
+import pwa
+from server import db
+from server.clock import Clock, system_clock
+from server.access import access_rule, guard, public
+from server.accounts.sessions import session_middleware
+from server.accounts.views import AccountController
+from server.errors import EXCEPTION_HANDLERS
+from server.home.views import healthz, start
+from server.security import body_checks, security_headers
+from server.settings import Settings
+from server.templating import template_config
+
+ROUTE_HANDLERS = [start, healthz, AccountController]
+
+
+def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
+    settings = settings.with_secret()
+    engine = db.configure(settings)
+
+    async def check_database() -> None:
+        await db.require_migrated()
+        if settings.uses_postgres:
+            await engine.start_connection_pool(min_size=1, max_size=10)
+
+    async def close_database() -> None:
+        if settings.uses_postgres:
+            await engine.close_connection_pool()
+
+    static = create_static_files_router(
+        path="/static", directories=[pwa.STATIC], opt={**public(), "exclude_from_csrf": True}, include_in_schema=False
+    )
+    app = Litestar(
+        route_handlers=[*ROUTE_HANDLERS, static],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
+        },
+        guards=[guard],
+        middleware=[  # outermost first: the session sets the locale the body checks answer in
+            session_middleware(settings, clock),
+            lambda app: body_checks(app, max_body_bytes=settings.max_body_bytes),
+        ],
+        before_send=[security_headers(hsts=settings.base_url.startswith("https://"))],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key or "",
+            cookie_name="__Host-csrf" if settings.cookie_secure else "lotsenbuch-csrf",
+            cookie_secure=settings.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+        ),
+        template_config=template_config(),
+        plugins=[HTMXPlugin()],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Lotsenbuch API", version="1", render_plugins=[JsonRenderPlugin()],
+            openapi_router=Router(path="/api/schema", route_handlers=[], opt=public()),
+        ),
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]}, log_exceptions="debug"
+        ),
+        on_startup=[check_database],
+        on_shutdown=[close_database],
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    _require_access_rules(app)
+    return app
+
+
+def _require_access_rules(app: Litestar) -> None:
+    """Refuse to start when any route names nobody who may reach it (server.access)."""
+    missing = [
+        f"{sorted(handler.http_methods)} {route.path}"
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if access_rule(handler) is None and handler.http_methods != {"OPTIONS"}
+    ]
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {', '.join(missing)}")
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory` and the CLI: settings read once from the environment."""
+    settings = Settings.from_env()
+    logging.getLogger("lotsenbuch").setLevel(settings.log_level)
+    return create_app(settings)

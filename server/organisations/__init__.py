@@ -1,0 +1,1 @@
+"""Organisations (Träger): the tenants every row belongs to."""

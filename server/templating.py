@@ -1,0 +1,56 @@
+"""Jinja2 for Litestar: one environment, gettext in the request's locale, and the render helper.
+
+A page template includes its fragment; an htmx request gets the fragment alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+import pwa
+from server.errors import locale_of
+from server.i18n import translations
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return translations(locale_of(context["request"])).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return translations(locale_of(context["request"])).ngettext(singular, plural, n)
+
+
+def make_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(pwa.TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+    )
+    environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.globals["rtl_locales"] = frozenset({"ar"})
+    environment.globals["locale_of"] = locale_of
+    # Unmatched paths (404) never pass the session middleware, so read the user from the scope.
+    environment.globals["current_user"] = lambda request: request.scope.get("user")
+    return environment
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment()))
+
+
+def render(request: Request, page: str, fragment: str | None = None, *, status_code: int = 200, **context: Any) -> Template:
+    """The page, or for an htmx request its fragment alone."""
+    is_htmx = request.headers.get("hx-request") == "true"
+    name = fragment if is_htmx and fragment else page
+    return Template(name, context=context, status_code=status_code)
