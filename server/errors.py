@@ -21,7 +21,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
-from server.i18n import DEFAULT_LOCALE, N_, gettext
+from server.i18n import N_, choose_locale, gettext
 
 log = logging.getLogger("lotsenbuch.errors")
 
@@ -86,7 +86,9 @@ _LITESTAR_MESSAGES = {
 
 
 def locale_of(request: Request) -> str:
-    return request.scope.get("state", {}).get("locale", DEFAULT_LOCALE)
+    """The locale the session middleware chose; unmatched paths never pass it, so choose here."""
+    locale = request.scope.get("state", {}).get("locale")
+    return locale or choose_locale(request.headers.get("accept-language"))
 
 
 def wants_json(request: Request) -> bool:
