@@ -7,6 +7,7 @@ import asyncio
 import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,9 +39,15 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
+def run_blocking(coroutine) -> object:
+    """Run a coroutine to the end from sync code, even while a test's event loop is running."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _migrate(settings: Settings) -> None:
     db.configure(settings)
-    asyncio.run(db.migrate())
+    run_blocking(db.migrate())
 
 
 @pytest.fixture(scope="session")
@@ -67,11 +74,11 @@ def postgres_url() -> str:
         finally:
             await connection.close()
 
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}"'))
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    run_blocking(admin(f'DROP DATABASE IF EXISTS "{name}"'))
+    run_blocking(admin(f'CREATE DATABASE "{name}"'))
     _migrate(Settings(data_dir=Path("/nonexistent"), database_url=url, secret_key=SECRET))
     yield url
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    run_blocking(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _truncate_postgres(url: str) -> None:
@@ -87,7 +94,7 @@ def _truncate_postgres(url: str) -> None:
         finally:
             await connection.close()
 
-    asyncio.run(run())
+    run_blocking(run())
 
 
 @pytest.fixture(autouse=True)

@@ -67,8 +67,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
     process.communicate(timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an event loop running in this thread while it
+    # lives, which would stop the asyncio tests that follow; it must close after its module.
     executable = _chromium_or_skip()
     from playwright.sync_api import sync_playwright
 

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -98,25 +99,62 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_healthy(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.2)
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSENBUCH_", "DATABASE_URL"))}
+    return {**env, **extra}
+
+
+def test_serve_runs_several_workers_that_share_sessions(tmp_path):
+    """Sessions live in the database, so a login on one worker holds on the other."""
+    data = str(tmp_path / "d")
+    env = _clean_env(LOTSENBUCH_DATA_DIR=data, LOTSENBUCH_COOKIE_SECURE="false")
+    subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "server.cli", "demo"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_healthy(base, process)
+        with httpx.Client(base_url=base) as http:
+            http.get("/login")
+            token = http.cookies["lotsenbuch-csrf"]
+            assert http.post("/login", data={"login": "lotse2", "password": "demo", "_csrf_token": token}).status_code == 303
+            # Fresh connections each time, so both workers answer some of them.
+            for _ in range(10):
+                cookies = dict(http.cookies)
+                assert httpx.get(f"{base}/api/me", cookies=cookies).json()["username"] == "lotse2"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert len(set(re.findall(r"Started server process \[(\d+)\]", output))) == 2, output
+
+
 def test_up_demo_serves_the_app_with_demo_logins(tmp_path):
     """The README's first command, for real: a process that migrates, seeds and serves."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSENBUCH_", "DATABASE_URL"))}
+    env = _clean_env()
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "up", "--demo", "--port", str(port), "--data-dir", str(tmp_path / "d")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.2)
+        _wait_healthy(base, process)
         with httpx.Client(base_url=base) as http:
             assert "Lotsenbuch" in http.get("/").text
             token = http.cookies["lotsenbuch-csrf"]
