@@ -16,15 +16,19 @@ import pwa
 from server import db
 from server.clock import Clock, system_clock
 from server.access import access_rule, guard, public
-from server.accounts.sessions import session_middleware
-from server.accounts.views import AccountController
+from server.accounts.sessions import cookie_name, session_middleware
+from server.accounts.views import InvitationController, ProfileController, SignInController
 from server.errors import EXCEPTION_HANDLERS
 from server.home.views import healthz, start
+from server.organisations.views import AdminController
+from server.volunteers.views import VolunteerController
 from server.security import body_checks, security_headers
 from server.settings import Settings
 from server.templating import template_config
 
-ROUTE_HANDLERS = [start, healthz, AccountController]
+ROUTE_HANDLERS = [
+    start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
+]
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
@@ -54,7 +58,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             session_middleware(settings, clock),
             lambda app: body_checks(app, max_body_bytes=settings.max_body_bytes),
         ],
-        before_send=[security_headers(hsts=settings.base_url.startswith("https://"))],
+        before_send=[security_headers(hsts=settings.base_url.startswith("https://"), session_cookie=cookie_name(settings))],
         csrf_config=CSRFConfig(
             secret=settings.secret_key or "",
             cookie_name="__Host-csrf" if settings.cookie_secure else "lotsenbuch-csrf",

@@ -7,6 +7,7 @@
      ├── NotFound              404  no such thing, or not yours to see (never says which)
      ├── PayloadTooLarge       413  a body or batch over a named limit
      ├── UnsupportedMediaType  415  the body is not in a format this route reads
+     ├── TooManyRequests       429  wait Retry-After seconds
      └── ServiceUnavailable    503  try again later
 
 Messages are English msgids translated into the request's locale when the response is made.
@@ -34,6 +35,7 @@ class LotsenbuchError(Exception):
         self.message = message or self.default_message
         self.variables = variables
         self.details = details or []
+        self.headers: dict[str, str] = {}
         super().__init__(self.message % variables if variables else self.message)
 
 
@@ -67,6 +69,15 @@ class UnsupportedMediaType(LotsenbuchError):
     default_message = N_("The request body must be JSON (Content-Type: application/json).")
 
 
+class TooManyRequests(LotsenbuchError):
+    status_code = 429
+    default_message = N_("Too many attempts. Please wait a moment and try again.")
+
+    def __init__(self, message: str | None = None, *, retry_after: int, **variables: object):
+        super().__init__(message, **variables)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class ServiceUnavailable(LotsenbuchError):
     status_code = 503
     default_message = N_("The service is busy. Please try again in a moment.")
@@ -81,7 +92,7 @@ _LITESTAR_MESSAGES = {
     405: N_("This address does not accept this kind of request."),
     413: N_("The request body is larger than this server accepts."),
     415: UnsupportedMediaType.default_message,
-    429: N_("Too many attempts. Please wait a moment and try again."),
+    429: TooManyRequests.default_message,
 }
 
 
@@ -109,7 +120,9 @@ def render_error(request: Request, status: int, message: str, variables: dict, d
 
 
 def handle_lotsenbuch_error(request: Request, exc: LotsenbuchError) -> Response:
-    return render_error(request, exc.status_code, exc.message, exc.variables, exc.details)
+    response = render_error(request, exc.status_code, exc.message, exc.variables, exc.details)
+    response.headers.update(exc.headers)
+    return response
 
 
 def handle_http_exception(request: Request, exc: HTTPException) -> Response:

@@ -4,12 +4,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from server.accounts.tables import User, UserSession
+from server.accounts.tables import Device, Invitation, Throttle, User, UserSession
 from server.organisations.tables import Organisation
 
 import migrations
 
-TABLES = [Organisation, User, UserSession]
+TABLES = [Organisation, User, Device, UserSession, Invitation, Throttle]
 
 APP_CONFIG = AppConfig(
     app_name="lotsenbuch",

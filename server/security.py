@@ -44,8 +44,13 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def security_headers(*, hsts: bool):
-    """A before_send hook: every HTTP response, 404s of unknown paths included, gets the headers."""
+WIPE_HEADER = "x-lotsenbuch-wipe"
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
+def security_headers(*, hsts: bool, session_cookie: str):
+    """A before_send hook: every HTTP response, 404s of unknown paths included, gets the headers;
+    a request from a revoked device also gets the signal to wipe everything it holds."""
 
     async def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
@@ -55,6 +60,11 @@ def security_headers(*, hsts: bool):
             headers[name] = value
         if hsts:
             headers["strict-transport-security"] = HSTS
+        if scope.get("state", {}).get("wipe"):
+            headers["clear-site-data"] = CLEAR_SITE_DATA
+            headers[WIPE_HEADER] = "device-revoked"
+            headers.add("set-cookie", f"{session_cookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+                        + ("; Secure" if session_cookie.startswith("__Host-") else ""))
         if scope["path"].startswith("/static/"):
             headers["cache-control"] = "no-cache"
         else:

@@ -5,7 +5,12 @@ A page template includes its fragment; an htmx request gets the fragment alone.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, get_day_names
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -15,13 +20,39 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 import pwa
+from server.accounts.forms import DAYPARTS, LANGUAGE_CODES, WEEKDAYS
 from server.errors import locale_of
 from server.i18n import translations
+
+TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
     return translations(locale_of(context["request"])).gettext(message)
+
+
+@pass_context
+def _language_name(context: Context, code: str) -> str:
+    return Locale.parse(locale_of(context["request"])).languages.get(code, code)
+
+
+@pass_context
+def _format_date(context: Context, value: date | None) -> str:
+    return format_date(value, format="medium", locale=locale_of(context["request"])) if value else ""
+
+
+@pass_context
+def _format_datetime(context: Context, value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, format="short", tzinfo=TIMEZONE, locale=locale_of(context["request"]))
+
+
+@pass_context
+def _weekday_names(context: Context) -> list[str]:
+    names = get_day_names("abbreviated", locale=locale_of(context["request"]))
+    return [names[i] for i in range(7)]
 
 
 @pass_context
@@ -39,6 +70,13 @@ def make_environment() -> Environment:
     )
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals["rtl_locales"] = frozenset({"ar"})
+    environment.globals["language_name"] = _language_name
+    environment.globals["language_codes"] = LANGUAGE_CODES
+    environment.globals["weekdays"] = WEEKDAYS
+    environment.globals["dayparts"] = DAYPARTS
+    environment.globals["weekday_names"] = _weekday_names
+    environment.filters["date"] = _format_date
+    environment.filters["datetime"] = _format_datetime
     environment.globals["locale_of"] = locale_of
     # Unmatched paths (404) never pass the session middleware, so read the user from the scope.
     environment.globals["current_user"] = lambda request: request.scope.get("user")
@@ -49,8 +87,11 @@ def template_config() -> TemplateConfig:
     return TemplateConfig(engine=JinjaTemplateEngine.from_environment(make_environment()))
 
 
-def render(request: Request, page: str, fragment: str | None = None, *, status_code: int = 200, **context: Any) -> Template:
+def render(
+    request: Request, page: str, fragment: str | None = None, *, status_code: int = 200,
+    headers: dict[str, str] | None = None, **context: Any,
+) -> Template:
     """The page, or for an htmx request its fragment alone."""
     is_htmx = request.headers.get("hx-request") == "true"
     name = fragment if is_htmx and fragment else page
-    return Template(name, context=context, status_code=status_code)
+    return Template(name, context=context, status_code=status_code, headers=headers)

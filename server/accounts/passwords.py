@@ -10,7 +10,7 @@ _hasher = PasswordHasher()
 # Verified when no account matches, so a wrong user name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("lotsenbuch-no-such-account")
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 
 
 async def hash_password(password: str) -> str:

@@ -6,7 +6,7 @@ from litestar.datastructures import Cookie
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from server.clock import Clock
-from server.accounts.store import BROWSER_ABSOLUTE, load_session
+from server.accounts.store import BROWSER_ABSOLUTE, DEVICE_LIFETIME, load_session
 from server.i18n import choose_locale
 from server.settings import Settings
 
@@ -16,10 +16,11 @@ def cookie_name(settings: Settings) -> str:
     return "__Host-sid" if settings.cookie_secure else "lotsenbuch-sid"
 
 
-def session_cookie(settings: Settings, token: str) -> Cookie:
+def session_cookie(settings: Settings, token: str, device: bool = False) -> Cookie:
+    lifetime = DEVICE_LIFETIME if device else BROWSER_ABSOLUTE
     return Cookie(
         key=cookie_name(settings), value=token, path="/", secure=settings.cookie_secure,
-        httponly=True, samesite="lax", max_age=int(BROWSER_ABSOLUTE.total_seconds()),
+        httponly=True, samesite="lax", max_age=int(lifetime.total_seconds()),
     )
 
 
@@ -35,13 +36,16 @@ def session_middleware(settings: Settings, now: Clock):
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            user = None
+            user, wipe = None, False
             if scope["type"] == "http" and not scope["path"].startswith("/static/"):
                 token = _cookie(scope, name)
-                user = await load_session(token, now()) if token else None
+                if token:
+                    loaded = await load_session(token, now())
+                    user, wipe = loaded.user, loaded.wipe
             scope["user"] = user
             scope["auth"] = None
             state = scope.setdefault("state", {})
+            state["wipe"] = wipe  # a revoked device: security_headers adds the wipe signal
             state["locale"] = choose_locale(_header(scope, b"accept-language"), user.ui_language if user else None)
             await app(scope, receive, send)
 

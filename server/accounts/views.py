@@ -1,24 +1,27 @@
-"""Sign in and out: the login page, the JSON session API for other clients, and who am I."""
+"""Signing in and out, invitations and resets, the own profile and the own devices."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
+
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from server.clock import Clock
 from server.access import public, signed_in
-from server.errors import NotAuthenticated
-from server.i18n import N_
-from server.accounts import store
-from server.accounts.forms import LoginForm, LoginRequest, Me
+from server.accounts import store, throttle
+from server.accounts.forms import LoginForm, LoginRequest, Me, SetPasswordForm, password_errors, read_profile
 from server.accounts.sessions import cookie_name, expired_cookie, session_cookie
+from server.clock import Clock
+from server.errors import NotAuthenticated, NotFound, TooManyRequests
+from server.i18n import N_
+from server.security import CLEAR_SITE_DATA
 from server.settings import Settings
 from server.templating import render
 
-WIPE = {"Clear-Site-Data": '"cache", "storage"'}
+WIPE = {"Clear-Site-Data": CLEAR_SITE_DATA}
 BAD_CREDENTIALS = N_("User name or password is wrong.")
 
 
@@ -29,30 +32,48 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-async def _sign_in(request: Request, settings: Settings, now: datetime, user_id) -> str:
+async def _check_credentials(request: Request, settings: Settings, now: datetime, login: str, password: str) -> UUID:
+    keys = throttle.keys(login, throttle.client_address(request.scope, settings.trusted_proxies))
+    wait = await throttle.blocked_for(keys, now)
+    if wait:
+        raise TooManyRequests(retry_after=wait)
+    user_id = await store.authenticate(login, password)
+    if user_id is None:
+        await throttle.record_failure(keys, now)
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    await throttle.record_success(login)
+    return user_id
+
+
+async def _sign_in(request: Request, settings: Settings, now: datetime, user_id: UUID, device_name: str | None) -> str:
     old = request.cookies.get(cookie_name(settings))
     if old:
         await store.end_session(old)  # a fresh id at every login: no session fixation
-    return await store.start_session(user_id, now)
+    device_id = await store.create_device(user_id, device_name, now) if device_name is not None else None
+    return await store.start_session(user_id, now, device_id)
 
 
-class AccountController(Controller):
+class SignInController(Controller):
     @get("/login", opt=public())
     async def login_page(self, request: Request, next: FromQuery[str] = "/") -> Template:
         return render(request, "accounts/login.html", "accounts/_login_form.html", login="", error=None, next=safe_next(next))
 
     @post("/login", opt=public())
     async def login(
-        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock], data: URLEncodedBody[LoginForm]
+        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+        data: URLEncodedBody[LoginForm],
     ) -> Response:
-        user_id = await store.authenticate(data.login, data.password)
-        if user_id is None:
+        try:
+            user_id = await _check_credentials(request, settings, clock(), data.login, data.password)
+        except (NotAuthenticated, TooManyRequests) as exc:
             return render(
-                request, "accounts/login.html", "accounts/_login_form.html", status_code=401,
-                login=data.login, error=BAD_CREDENTIALS, next=safe_next(data.next),
+                request, "accounts/login.html", "accounts/_login_form.html", status_code=exc.status_code,
+                headers=exc.headers, login=data.login, error=exc.message, next=safe_next(data.next),
             )
-        token = await _sign_in(request, settings, clock(), user_id)
-        return Redirect(safe_next(data.next), status_code=303, cookies=[session_cookie(settings, token)])
+        device_name = (data.device_name or _device_label(request)) if data.keep else None
+        token = await _sign_in(request, settings, clock(), user_id, device_name)
+        cookie = session_cookie(settings, token, device=device_name is not None)
+        return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
     @post("/logout", opt=signed_in())
     async def logout(self, request: Request, settings: NamedDependency[Settings]) -> Redirect:
@@ -61,14 +82,15 @@ class AccountController(Controller):
 
     @post("/api/session", opt=public(), status_code=201)
     async def api_login(
-        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock], data: JSONBody[LoginRequest]
+        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+        data: JSONBody[LoginRequest],
     ) -> Response[Me]:
-        user_id = await store.authenticate(data.login, data.password)
-        if user_id is None:
-            raise NotAuthenticated(BAD_CREDENTIALS)
-        token = await _sign_in(request, settings, clock(), user_id)
-        user = await store.load_session(token, clock())
-        return Response(_me(user), status_code=201, cookies=[session_cookie(settings, token)])
+        """Sign in a client other than the browser; with device_name, as a long-lived device."""
+        user_id = await _check_credentials(request, settings, clock(), data.login, data.password)
+        token = await _sign_in(request, settings, clock(), user_id, data.device_name)
+        user = (await store.load_session(token, clock())).user
+        cookie = session_cookie(settings, token, device=data.device_name is not None)
+        return Response(_me(user), status_code=201, cookies=[cookie])
 
     @delete("/api/session", opt=signed_in(), status_code=204)
     async def api_logout(self, request: Request, settings: NamedDependency[Settings]) -> Response[None]:
@@ -80,8 +102,104 @@ class AccountController(Controller):
         return _me(request.user)
 
 
+class InvitationController(Controller):
+    """The one-time link a coordinator hands over: choose a password, land in the app."""
+
+    path = "/invite"
+
+    @get("/{token:str}", opt=public())
+    async def page(self, request: Request, clock: NamedDependency[Clock], token: FromPath[str]) -> Template:
+        opened = await store.open_invitation(token, clock())
+        if opened is None:
+            raise NotFound(N_("This link is no longer valid. Please ask your coordinator for a new one."))
+        user, purpose = opened
+        return render(request, "accounts/invite.html", user=user, purpose=purpose, errors={}, device_name="")
+
+    @post("/{token:str}", opt=public())
+    async def choose_password(
+        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+        token: FromPath[str], data: URLEncodedBody[SetPasswordForm],
+    ) -> Response:
+        opened = await store.open_invitation(token, clock())
+        if opened is None:
+            raise NotFound(N_("This link is no longer valid. Please ask your coordinator for a new one."))
+        user, purpose = opened
+        errors = password_errors(data.password, data.password_again, user.username)
+        if errors:
+            return render(
+                request, "accounts/invite.html", status_code=400, user=user, purpose=purpose, errors=errors,
+                device_name=data.device_name,
+            )
+        if await store.redeem_invitation(token, data.password, clock()) is None:
+            raise NotFound(N_("This link is no longer valid. Please ask your coordinator for a new one."))
+        # The phone the link was opened on becomes the volunteer's device.
+        device_name = data.device_name.strip() or _device_label(request)
+        session = await _sign_in(request, settings, clock(), user.id, device_name)
+        return Redirect("/welcome", status_code=303, cookies=[session_cookie(settings, session, device=True)])
+
+
+class ProfileController(Controller):
+    @get("/welcome", opt=signed_in())
+    async def welcome(self, request: Request) -> Template:
+        return render(request, "accounts/welcome.html")
+
+    @get("/profile", opt=signed_in())
+    async def profile(self, request: Request) -> Template:
+        user = await store.get_user(request.user.id, request.user.organisation_id)
+        return render(request, "accounts/profile.html", "accounts/_profile_form.html", profile=user, errors={}, saved=False)
+
+    @post("/profile", opt=signed_in())
+    async def save_profile(self, request: Request) -> Template:
+        profile, errors = read_profile(await request.form())
+        if not errors:
+            await store.update_user(
+                request.user.id, request.user.organisation_id, display_name=profile.display_name,
+                ui_language=profile.ui_language, languages=[{"code": c, "level": lv} for c, lv in profile.languages],
+                districts=profile.districts, availability=profile.availability,
+            )
+            request.scope["state"]["locale"] = profile.ui_language
+        user = await store.get_user(request.user.id, request.user.organisation_id)
+        shown = user if not errors else _as_entered(user, profile)
+        return render(
+            request, "accounts/profile.html", "accounts/_profile_form.html", status_code=400 if errors else 200,
+            profile=shown, errors=errors, saved=not errors,
+        )
+
+    @get("/devices", opt=signed_in())
+    async def devices(self, request: Request) -> Template:
+        return render(request, "accounts/devices.html", devices=await store.list_devices(request.user.id))
+
+    @post("/devices/{device_id:uuid}/revoke", opt=signed_in())
+    async def revoke(self, request: Request, clock: NamedDependency[Clock], device_id: FromPath[UUID]) -> Redirect:
+        if not await store.revoke_device(device_id, request.user.id, clock()):
+            raise NotFound()
+        return Redirect("/devices", status_code=303)
+
+
+def _as_entered(user: store.UserRecord, profile) -> store.UserRecord:
+    """The stored user with the values just typed, so a rejected form keeps what was entered."""
+    import msgspec
+
+    return msgspec.structs.replace(
+        user, display_name=profile.display_name, ui_language=profile.ui_language,
+        languages=[store.Language(code=c, level=lv) for c, lv in profile.languages],
+        districts=profile.districts, availability=profile.availability,
+    )
+
+
+def _device_label(request: Request) -> str:
+    """A readable default name for a device, from its user agent."""
+    agent = request.headers.get("user-agent", "")
+    for marker, label in (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+                          ("Macintosh", "Mac"), ("Linux", "Linux")):
+        if marker in agent:
+            return label
+    return "Browser"
+
+
 def _me(user: store.CurrentUser) -> Me:
     return Me(
         id=str(user.id), organisation_id=str(user.organisation_id), username=user.username,
         display_name=user.display_name, role=user.role, ui_language=user.ui_language,
+        device_id=str(user.device_id) if user.device_id else None,
     )

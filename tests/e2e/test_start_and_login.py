@@ -41,7 +41,10 @@ def test_a_wrong_password_shows_a_sentence_tied_to_the_field(phone, live_server)
 
 
 def test_touch_targets_are_at_least_44_px(phone, live_server):
+    """A checkbox counts with its label, which toggles it too."""
     phone.goto(live_server + "/login")
     for control in phone.locator("button, input:not([type=hidden]), a.button").all():
+        if control.get_attribute("type") == "checkbox":
+            control = phone.locator(f"label[for='{control.get_attribute('id')}']")
         box = control.bounding_box()
         assert box and box["height"] >= 44, control.evaluate("e => e.outerHTML")

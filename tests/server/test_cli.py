@@ -80,7 +80,7 @@ def test_user_create_reads_the_password_from_stdin(data_env, monkeypatch, capsys
     assert "already taken" in capsys.readouterr().err
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     assert cli.main([*args[:5], "other", *args[6:], "--create-organisation"]) == 1
-    assert "at least 8 characters" in capsys.readouterr().err
+    assert "at least 10 characters" in capsys.readouterr().err
 
     async def can_sign_in() -> bool:
         from server.accounts.store import authenticate

@@ -20,7 +20,15 @@ def _catalog(path: Path):
 
 
 def _ids(catalog) -> set[str]:
-    return {message.id for message in catalog if message.id}
+    return {_singular(message.id) for message in catalog if message.id}
+
+
+def _singular(msgid) -> str:
+    return msgid[0] if isinstance(msgid, tuple) else msgid
+
+
+def _complete(message) -> bool:
+    return all(message.string) if isinstance(message.string, tuple) else bool(message.string)
 
 
 def test_the_message_catalogue_is_current_with_the_sources():
@@ -39,19 +47,23 @@ def test_the_message_catalogue_is_current_with_the_sources():
 def test_german_translates_every_message_and_keeps_placeholders():
     german = _catalog(pwa.LOCALES / "de" / "LC_MESSAGES" / "messages.po")
     expected = _ids(_catalog(pwa.LOCALES / "messages.pot"))
-    translated = {m.id: m.string for m in german if m.id and m.string and not m.fuzzy}
+    translated = {_singular(m.id): m for m in german if m.id and _complete(m) and not m.fuzzy}
     assert expected - set(translated) == set()
-    for msgid, text in translated.items():
-        assert sorted(PLACEHOLDER.findall(msgid)) == sorted(PLACEHOLDER.findall(text)), msgid
+    for msgid, message in translated.items():
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in texts:
+            assert sorted(set(PLACEHOLDER.findall(msgid))) == sorted(set(PLACEHOLDER.findall(text))), msgid
 
 
 def test_templates_hold_no_untranslated_text():
     """Text between tags must come from gettext; only the brand name and markup may stand bare."""
-    allowed = {"Lotsenbuch", "·"}
+    allowed = {"Lotsenbuch", "·", ","}
     for template in pwa.TEMPLATES.rglob("*.html"):
         source = re.sub(r"{[{%#].*?[}%#]}", " ", template.read_text(), flags=re.S)
         source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
         for text in re.findall(r">([^<>]+)<", source):
+            if '="' in text:  # attribute markup a macro emits, not text
+                continue
             words = [w for w in text.split() if w not in allowed]
             assert not words, f"{template.relative_to(pwa.ROOT)}: untranslated text {text.strip()!r}"
 

@@ -1,0 +1,78 @@
+"""Sign-in throttling per account name and per client address: shared in the database by every
+worker, never a permanent lockout (a block ends after BLOCK), and the same for accounts that
+exist and accounts that do not."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime, timedelta
+
+from litestar.types import Scope
+
+from server.accounts.tables import Throttle
+
+WINDOW = timedelta(minutes=15)
+BLOCK = timedelta(minutes=15)
+LIMITS = {"account": 5, "address": 30}
+
+
+def keys(login: str, address: str) -> list[str]:
+    return [f"account:{login.strip().lower()[:254]}", f"address:{address}"]
+
+
+async def blocked_for(keys: list[str], now: datetime) -> int:
+    """Seconds until every key may try again; 0 when none is blocked."""
+    rows = await Throttle.select(Throttle.blocked_until).where(Throttle.key.is_in(keys))
+    ends = [row["blocked_until"] for row in rows if row["blocked_until"] and row["blocked_until"] > now]
+    return max((int((end - now).total_seconds()) + 1 for end in ends), default=0)
+
+
+async def record_failure(keys: list[str], now: datetime) -> None:
+    for key in keys:
+        limit = LIMITS[key.split(":", 1)[0]]
+        row = await Throttle.objects().where(Throttle.key == key).first()
+        if row is None:
+            await Throttle.insert(Throttle(key=key, failures=1, window_start=now))
+            continue
+        if now - row.window_start > WINDOW:
+            row.failures, row.window_start, row.blocked_until = 0, now, None
+        row.failures += 1
+        if row.failures >= limit:
+            row.blocked_until = now + BLOCK
+            row.failures, row.window_start = 0, now
+        await row.save()
+
+
+async def record_success(login: str) -> None:
+    await Throttle.delete().where(Throttle.key == keys(login, "")[0])
+
+
+def client_address(scope: Scope, trusted_proxies: tuple[str, ...]) -> str:
+    """The caller's address; behind a trusted proxy, the nearest untrusted X-Forwarded-For hop."""
+    peer = (scope.get("client") or ("unknown", 0))[0]
+    networks = [ipaddress.ip_network(net) for net in trusted_proxies]
+    if not networks or not _within(peer, networks):
+        return peer
+    forwarded = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-forwarded-for"), "")
+    for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        if not _valid(hop):
+            return peer  # a malformed header is no address to believe
+        if not _within(hop, networks):
+            return hop
+    return peer
+
+
+def _valid(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: list) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

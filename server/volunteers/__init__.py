@@ -1,0 +1,1 @@
+"""Volunteers as coordinators manage them: create, edit, invite, pledge, devices, deactivate."""

@@ -1,0 +1,197 @@
+"""Every route × every role × own and other organisation; and CSRF on every state-changing route.
+
+Routes come from the application itself, so a new route is in the matrix the day it is added,
+and a route without an access rule stops the app from starting (server.access).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+
+import msgspec
+import pytest
+from litestar import Litestar, get
+from litestar.di import Provide
+
+from server.access import PUBLIC, access_rule, guard, roles
+from server.accounts import store
+from server.accounts.tables import Device, Invitation, User, UserSession
+from server.app import ROUTE_HANDLERS, _require_access_rules
+from server.errors import NotAuthenticated, NotFound
+from server.organisations import store as organisations
+from tests.conftest import csrf_headers, login, make_client
+
+ACTORS = [None, "volunteer", "coordinator", "admin"]
+PASSWORD = "matrix-password-1"
+SKIPPED_PREFIXES = ("/static", "/api/schema", "/schema")  # files and the public API description
+
+
+def _routes() -> list[tuple[str, str, object]]:
+    # Only the route table is read; the dependencies are never called.
+    dependencies = {name: Provide(lambda: None, sync_to_thread=False) for name in ("settings", "clock")}
+    app = Litestar(route_handlers=ROUTE_HANDLERS, dependencies=dependencies)
+    found = []
+    for route in app.routes:
+        if route.path.startswith(SKIPPED_PREFIXES):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append((method, route.path, access_rule(handler)))
+    return found
+
+
+ROUTES = _routes()
+SESSION_ENDERS = {"/logout", "/api/session"}
+CREDENTIAL_CHECKS = {"/login"}  # 401 is their answer to the empty credentials sent here
+
+
+@dataclass
+class Org:
+    id: object
+    users: dict = field(default_factory=dict)  # role -> user id
+    devices: dict = field(default_factory=dict)  # role -> device id
+    second_volunteer: object = None
+    second_device: object = None
+    secret_name: str = ""
+
+
+async def _organisation(name: str, secret: str, now) -> Org:
+    org = Org(id=await organisations.create_organisation(name, now), secret_name=secret)
+    for role in ("volunteer", "coordinator", "admin"):
+        username = f"{role}-{name.lower()[:4]}"
+        user_id = await store.create_user(
+            organisation_id=org.id, username=username, display_name=f"{secret} {role}", role=role,
+            password=PASSWORD, now=now,
+        )
+        org.users[role] = user_id
+        org.devices[role] = await store.create_device(user_id, "Handy", now)
+    org.second_volunteer = await store.create_user(
+        organisation_id=org.id, username=f"second-{name.lower()[:4]}", display_name=f"{secret} second", role="volunteer",
+        password=PASSWORD, now=now,
+    )
+    org.second_device = await store.create_device(org.second_volunteer, "Handy", now)
+    return org
+
+
+@pytest.fixture
+async def world(app, clock):
+    return {
+        "own": await _organisation("Alpha", "Alphaperson", clock()),
+        "other": await _organisation("Beta", "Betaperson", clock()),
+    }
+
+
+def _fill(path: str, org: Org, actor: str | None) -> str:
+    """Put ids of one organisation into a route path, choosing what the route is about."""
+    values = {
+        "volunteer_id": org.second_volunteer,
+        "user_id": org.second_volunteer,
+        "organisation_id": org.id,
+        "device_id": org.devices.get(actor or "volunteer") if path.startswith("/devices") else org.second_device,
+        "token": "no-such-token",
+    }
+    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), path)
+
+
+@contextlib.asynccontextmanager
+async def _client_for(app, actor: str | None):
+    """A browser of the given role in the organisation "Alpha" (None: signed out)."""
+    async with make_client(app) as http:
+        if actor:
+            response = await login(http, f"{actor}-alph", PASSWORD)
+            assert response.status_code == 303, response.text
+        yield http
+
+
+def _allowed(rule, actor) -> bool:
+    return rule == PUBLIC or (actor is not None and (rule == "signed_in" or (isinstance(rule, frozenset) and actor in rule)))
+
+
+@pytest.mark.parametrize(("method", "path", "rule"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+async def test_authorisation_matrix(app, world, method, path, rule):
+    own, other = world["own"], world["other"]
+    has_ids = "{" in path and "{token" not in path
+    for actor in ACTORS:
+        async with _client_for(app, actor) as http:
+            headers = await csrf_headers(http)
+            foreign = await http.request(method, _fill(path, other, actor), headers=headers)
+            assert foreign.status_code != 500, (actor, foreign.text)
+            if not _allowed(rule, actor):
+                expected = 401 if actor is None else 404
+                assert foreign.status_code == expected, (actor, method, path, foreign.status_code)
+            elif has_ids and actor != "admin":
+                assert foreign.status_code == 404, (actor, method, path, foreign.status_code)
+            if actor != "admin":
+                assert other.secret_name not in foreign.text, (actor, method, path)
+            if path in SESSION_ENDERS:
+                continue  # the first request signed this browser out
+            mine = await http.request(method, _fill(path, own, actor), headers=headers)
+            assert mine.status_code != 500, (actor, mine.text)
+            if _allowed(rule, actor) and "{token" not in path and path not in CREDENTIAL_CHECKS:
+                assert mine.status_code not in (401, 403, 404), (actor, method, path, mine.status_code, mine.text[:300])
+            if actor != "admin":
+                assert other.secret_name not in mine.text, (actor, method, path)
+
+
+STATE_CHANGING = [(m, p, r) for m, p, r in ROUTES if m in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+async def _snapshot() -> bytes:
+    rows = []
+    for table in (User, Device, UserSession, Invitation):
+        rows.append(sorted(map(str, await table.select())))
+    return msgspec.json.encode(rows)
+
+
+@pytest.mark.parametrize(("method", "path", "rule"), STATE_CHANGING, ids=[f"{m} {p}" for m, p, _ in STATE_CHANGING])
+async def test_every_state_changing_route_refuses_a_request_without_csrf_token(app, world, method, path, rule):
+    actor = "admin" if isinstance(rule, frozenset) and "admin" in rule else (
+        "coordinator" if isinstance(rule, frozenset) and "coordinator" in rule else "volunteer")
+    async with _client_for(app, actor) as http:
+        before = await _snapshot()
+        target = _fill(path, world["own"], actor)
+        for kind in ("form", "text", "json", "forged"):
+            if kind == "form":
+                response = await http.request(method, target, data={"active": "0", "login": "x"})
+            elif kind == "text":
+                response = await http.request(method, target, content=b"a=b", headers={"content-type": "text/plain"})
+            elif kind == "json":
+                response = await http.request(method, target, json={"login": "x", "password": "y"})
+            else:
+                response = await http.request(method, target, data={"_csrf_token": "forged" * 20})
+            assert response.status_code in (403, 415), (kind, response.status_code)
+        assert await _snapshot() == before
+
+
+def test_a_route_without_a_rule_stops_the_start():
+    @get("/forgotten")
+    async def forgotten() -> str:
+        return "open by omission"
+
+    with pytest.raises(RuntimeError, match="/forgotten"):
+        _require_access_rules(Litestar([forgotten]))
+
+
+def test_unknown_roles_are_a_programming_error():
+    with pytest.raises(ValueError):
+        roles("superuser")
+
+
+class _Handler:
+    opt = roles("coordinator")
+
+
+class _Connection:
+    def __init__(self, role: str | None):
+        self.scope = {"user": type("User", (), {"role": role})() if role else None, "method": "GET"}
+
+
+def test_the_guard_lets_the_named_role_through_and_hides_the_page_from_others():
+    guard(_Connection("coordinator"), _Handler())
+    for role in ("volunteer", "admin"):
+        with pytest.raises(NotFound):
+            guard(_Connection(role), _Handler())
+    with pytest.raises(NotAuthenticated):
+        guard(_Connection(None), _Handler())
