@@ -6,9 +6,9 @@ its own records here, so that the demo always shows the whole product.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from server.accounts.store import create_user
+from server.accounts.store import Language, create_user, update_user
 from server.organisations import store as organisations
 
 ORGANISATION = "Kommunales Integrationszentrum Musterstadt"
@@ -21,6 +21,18 @@ PEOPLE = [
     ("lotse2", "Jonas Becker", "volunteer", None),
     ("admin", "Thomas Wendt", "admin", "it@ki-musterstadt.example"),
 ]
+# What the volunteers bring: languages, districts, when they are usually free, and whether the
+# pledge is on record (lotse2's is not yet, so the demo shows the gate).
+PROFILES = {
+    "lotse1": dict(
+        languages=[Language("ar", "native"), Language("de", "fluent"), Language("fr", "basic")],
+        districts=["Nordstadt", "Innenstadt"], availability=["mon-am", "tue-am", "thu-pm", "fri-am"], pledge_days_ago=40,
+    ),
+    "lotse2": dict(
+        languages=[Language("de", "native"), Language("uk", "fluent"), Language("ru", "fluent")],
+        districts=["Südstadt"], availability=["wed-pm", "wed-eve", "sat-am"], pledge_days_ago=None,
+    ),
+}
 
 
 class DemoRefused(Exception):
@@ -33,8 +45,15 @@ async def seed(now: datetime) -> list[tuple[str, str]]:
         raise DemoRefused("The database already holds data; demo data is only added to an empty database.")
     organisation_id = await organisations.create_organisation(ORGANISATION, now)
     for username, display_name, role, email in PEOPLE:
-        await create_user(
+        user_id = await create_user(
             organisation_id=organisation_id, username=username, display_name=display_name,
             role=role, password=PASSWORD, email=email, now=now,
         )
+        if username in PROFILES:
+            profile = dict(PROFILES[username])
+            days = profile.pop("pledge_days_ago")
+            await update_user(
+                user_id, organisation_id, **profile,
+                pledge_signed_on=(now - timedelta(days=days)).date() if days is not None else None,
+            )
     return [(username, role) for username, _, role, _ in PEOPLE]

@@ -5,6 +5,7 @@ exist and accounts that do not."""
 from __future__ import annotations
 
 import ipaddress
+import math
 from datetime import datetime, timedelta
 
 from litestar.types import Scope
@@ -24,7 +25,7 @@ async def blocked_for(keys: list[str], now: datetime) -> int:
     """Seconds until every key may try again; 0 when none is blocked."""
     rows = await Throttle.select(Throttle.blocked_until).where(Throttle.key.is_in(keys))
     ends = [row["blocked_until"] for row in rows if row["blocked_until"] and row["blocked_until"] > now]
-    return max((int((end - now).total_seconds()) + 1 for end in ends), default=0)
+    return max((math.ceil((end - now).total_seconds()) for end in ends), default=0)
 
 
 async def record_failure(keys: list[str], now: datetime) -> None:

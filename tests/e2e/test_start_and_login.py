@@ -19,7 +19,7 @@ def test_a_volunteer_signs_in_and_out(phone, live_server):
     phone.goto(live_server + "/")
     phone.get_by_role("link", name="Anmelden").click()
     phone.get_by_label("Benutzername oder E-Mail").fill("lotse1")
-    phone.get_by_label("Passwort").fill("demo")
+    phone.get_by_label("Passwort", exact=True).fill("demo")
     phone.get_by_role("button", name="Anmelden").click()
     phone.wait_for_url(live_server + "/")
     assert "Hallo, Amina Haddad" in phone.locator("main").inner_text()
@@ -33,7 +33,7 @@ def test_a_volunteer_signs_in_and_out(phone, live_server):
 def test_a_wrong_password_shows_a_sentence_tied_to_the_field(phone, live_server):
     phone.goto(live_server + "/login")
     phone.get_by_label("Benutzername oder E-Mail").fill("lotse1")
-    phone.get_by_label("Passwort").fill("falsch")
+    phone.get_by_label("Passwort", exact=True).fill("falsch")
     phone.get_by_role("button", name="Anmelden").click()
     alert = phone.get_by_role("alert")
     assert alert.inner_text() == "Benutzername oder Passwort ist falsch."
