@@ -21,6 +21,7 @@ from server.accounts.views import InvitationController, ProfileController, SignI
 from server.errors import EXCEPTION_HANDLERS
 from server.home.views import healthz, start
 from server.organisations.views import AdminController
+from server.sync_api import sync
 from server.volunteers.views import VolunteerController
 from server.security import body_checks, security_headers
 from server.settings import Settings
@@ -28,6 +29,7 @@ from server.templating import template_config
 
 ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
+    sync,
 ]
 
 

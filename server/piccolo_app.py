@@ -5,11 +5,17 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from server.accounts.tables import Device, Invitation, Throttle, User, UserSession
+from server.notes.tables import Note
 from server.organisations.tables import Organisation
+from server.sync_tables import ChangeLog, DeviceMutation, Revision, SyncClock, SyncConflict
+from server.visits.tables import VisitLog
 
 import migrations
 
-TABLES = [Organisation, User, Device, UserSession, Invitation, Throttle]
+TABLES = [
+    Organisation, User, Device, UserSession, Invitation, Throttle,
+    SyncClock, ChangeLog, Revision, SyncConflict, DeviceMutation, Note, VisitLog,
+]
 
 APP_CONFIG = AppConfig(
     app_name="lotsenbuch",

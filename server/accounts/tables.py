@@ -1,6 +1,6 @@
 """Piccolo tables of users, their devices, sessions, invitations, and sign-in throttling."""
 
-from piccolo.columns import JSON, UUID, Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, BigInt, Boolean, Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.organisations.tables import Organisation
@@ -32,6 +32,7 @@ class Device(Table, tablename="device"):
     created_at = Timestamptz()
     last_seen_at = Timestamptz()
     last_sync_at = Timestamptz(null=True, default=None)
+    last_mutation_id = BigInt(default=0)  # the highest mutation id processed from this device (R4)
     revoked_at = Timestamptz(null=True, default=None)
 
 

@@ -1,0 +1,70 @@
+"""POST /api/sync: decode, check the limits, push then pull in one round trip (sync/RULES.md)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+import asyncpg
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from server import sync_store
+from server.access import roles
+from server.accounts.tables import Device
+from server.clock import Clock
+from server.errors import BadRequest, Forbidden, LotsenbuchError, PayloadTooLarge, ServiceUnavailable
+from server.i18n import N_
+from sync.engine import Viewer
+from sync.schema import LimitExceeded, check_limits
+from sync.types import SUPPORTED_SCHEMAS, Actor, SyncRequest, SyncResponse
+
+DEFAULT_PAGE = 500
+TRANSIENT = (sqlite3.OperationalError, asyncpg.exceptions.SerializationError, asyncpg.exceptions.DeadlockDetectedError,
+             asyncpg.exceptions.PostgresConnectionError, ConnectionError)
+
+
+class UpgradeRequired(LotsenbuchError):
+    status_code = 426
+    default_message = N_("This app version is too old for the server. Please reload the app; your unsent entries stay on the phone.")
+
+
+@post("/api/sync", opt=roles("volunteer", "coordinator"), status_code=200)
+async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[SyncRequest]) -> Response[SyncResponse]:
+    """Push the device's mutations, then pull one page of changes (docs/sync-protocol.md)."""
+    user = request.user
+    if data.schema not in SUPPORTED_SCHEMAS:
+        error = UpgradeRequired()
+        error.details = [{"supported_schemas": sorted(SUPPORTED_SCHEMAS), "min_schema": min(SUPPORTED_SCHEMAS)}]
+        raise error
+    try:
+        check_limits(data.mutations)
+    except LimitExceeded as exceeded:
+        raise PayloadTooLarge(N_("Over the limit %(limit)s of %(max)s."), limit=exceeded.limit, max=exceeded.value,
+                              details=[{"limit": exceeded.limit, "max": exceeded.value}]) from None
+    if user.device_id is None or user.device_id != data.device_id:
+        raise Forbidden(N_("Sync needs the session of this device: sign in on it with a device name."))
+    if user.role == "volunteer" and user.pledge_signed_on is None:
+        raise Forbidden(N_("Your confidentiality pledge is not recorded yet; ask your coordinator."))
+    now = clock()
+    actor = Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, device_id=user.device_id)
+    engine = request.app.state.engine
+    try:
+        results = await sync_store.apply_push(engine, actor, data.mutations, now, uuid.uuid4) if data.mutations else []
+        viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)
+        page = await sync_store.pull(viewer, data.cursor, data.limit or DEFAULT_PAGE)
+        if not data.mutations:
+            await Device.update({Device.last_sync_at: now}).where(Device.id == user.device_id)
+    except sync_store.CursorError:
+        raise BadRequest(N_("The cursor is not valid; pull again with cursor null.")) from None
+    except TRANSIENT:
+        error = ServiceUnavailable()
+        error.headers["Retry-After"] = "2"
+        raise error from None
+    return Response(
+        SyncResponse(
+            results=results, changes=page.changes, cursor=page.cursor, has_more=page.has_more, server_time=now,
+            reset_required=page.reset_required,
+        )
+    )

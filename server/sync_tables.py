@@ -1,0 +1,68 @@
+"""Piccolo tables every synced entity shares: the clock, the change log, revisions, conflicts,
+and each device's processed mutations (sync/RULES.md)."""
+
+from piccolo.columns import JSON, UUID, BigInt, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+from server.accounts.tables import Device, User
+from server.organisations.tables import Organisation
+
+
+class SyncClock(Table, tablename="sync_clock"):
+    """One row per organisation, locked by every write, so seq order is commit order (R2)."""
+
+    organisation = ForeignKey(references=Organisation, primary_key=True)
+    seq = BigInt(default=0)
+    horizon = BigInt(default=0)  # change-log entries up to here are pruned: older cursors must reset
+
+
+class ChangeLog(Table, tablename="change_log"):
+    id = Varchar(length=60, primary_key=True)  # organisation:seq
+    organisation = ForeignKey(references=Organisation, null=False)
+    seq = BigInt(index=True)
+    entity = Varchar(length=20)
+    record_id = UUID()
+    before = JSON(null=True, default=None)  # who could see the record before this change (R3)
+
+
+class Revision(Table, tablename="revision"):
+    organisation = ForeignKey(references=Organisation, null=False)
+    entity = Varchar(length=20)
+    record_id = UUID(index=True)
+    version = Integer()
+    op = Varchar(length=10)
+    fields = JSON(default="{}")
+    actor = ForeignKey(references=User, null=True)
+    device = ForeignKey(references=Device, null=True, default=None)
+    at = Timestamptz()
+    client_time = Timestamptz(null=True, default=None)
+
+
+class SyncConflict(Table, tablename="sync_conflict"):
+    id = UUID(primary_key=True)
+    organisation = ForeignKey(references=Organisation, null=False)
+    entity = Varchar(length=20)
+    record_id = UUID(index=True)
+    field = Varchar(length=40)
+    base_version = Integer(null=True, default=None)
+    server_value = JSON(null=True, default=None)
+    server_author = UUID(null=True, default=None)
+    client_value = JSON(null=True, default=None)
+    client_author = ForeignKey(references=User, null=False)
+    client_device = ForeignKey(references=Device, null=True, default=None)
+    record_owner = ForeignKey(references=User, null=False)
+    created_at = Timestamptz()
+    resolved_at = Timestamptz(null=True, default=None)
+    resolved_by = ForeignKey(references=User, null=True, default=None)
+    version = Integer(default=1)
+    seq = BigInt(default=0)
+
+
+class DeviceMutation(Table, tablename="device_mutation"):
+    """The stored result of every processed mutation, so a retry gets the same answer (R5)."""
+
+    id = Varchar(length=80, primary_key=True)  # device:mutation_id
+    device = ForeignKey(references=Device, null=False)
+    mutation_id = BigInt()
+    result = JSON()
+    at = Timestamptz()

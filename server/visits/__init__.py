@@ -1,0 +1,1 @@
+"""Visit logs (Begleitungsprotokolle): what happened at one visit, written offline and synced."""

@@ -1,0 +1,151 @@
+"""What each synced entity holds, who may write which field, and how a sent value is checked (R8, R10)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+
+from sync.types import Actor, Mutation, Record
+
+TEXT_LIMIT = 20_000  # characters per free-text field (R10)
+MUTATION_LIMIT = 500  # mutations per push (R10)
+
+PLACE_TYPES = (
+    "auslaenderbehoerde", "jobcenter", "sozialamt", "arztpraxis", "krankenhaus", "kita_schule", "wohnungsamt",
+    "beratungsstelle", "sonstiges",
+)
+VOLUNTEER_STATUSES = ("draft", "submitted")
+REVIEW_STATUSES = ("approved", "returned")
+Text = Annotated[str, msgspec.Meta(max_length=TEXT_LIMIT)]
+Short = Annotated[str, msgspec.Meta(max_length=200)]
+Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+EVERYONE = frozenset({"volunteer", "coordinator"})
+COORDINATION = frozenset({"coordinator"})
+
+
+class Field(msgspec.Struct, frozen=True):
+    type: Any
+    kind: Literal["text", "value", "set"] = "value"  # how concurrent edits merge (R6)
+    writers: frozenset[str] = EVERYONE
+
+
+ENTITIES: dict[str, dict[str, Field]] = {
+    "note": {
+        "body": Field(Text, "text"),
+        "shared": Field(bool),  # shared with coordination, or private to its author
+        "client_id": Field(UUID | None),
+        "assignment_id": Field(UUID | None),
+    },
+    "visit_log": {
+        "assignment_id": Field(UUID | None),
+        "client_id": Field(UUID | None),
+        "date": Field(date),
+        "start_time": Field(Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None),
+        "duration_minutes": Field(Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]),
+        "place_type": Field(Literal[PLACE_TYPES]),  # type: ignore[valid-type]
+        "place_name": Field(Short),
+        "topics": Field(Annotated[list[Topic], msgspec.Meta(max_length=20)], "set"),
+        "outcome": Field(Text, "text"),
+        "follow_up_needed": Field(bool),
+        "follow_up_text": Field(Text, "text"),
+        "follow_up_due": Field(date | None),
+        "travel_km": Field(Annotated[float, msgspec.Meta(ge=0, le=5000)]),
+        "expenses_cents": Field(Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]),
+        "status": Field(Literal["draft", "submitted", "approved", "returned"]),
+        "coordinator_comment": Field(Text, "text", COORDINATION),
+    },
+}
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "note": {"body": "", "shared": True, "client_id": None, "assignment_id": None},
+    "visit_log": {
+        "assignment_id": None, "client_id": None, "date": None, "start_time": None, "duration_minutes": 0,
+        "place_type": "sonstiges", "place_name": "", "topics": [], "outcome": "", "follow_up_needed": False,
+        "follow_up_text": "", "follow_up_due": None, "travel_km": 0.0, "expenses_cents": 0, "status": "draft",
+        "coordinator_comment": "",
+    },
+}
+SERVER_ONLY = frozenset({"id", "owner_id", "organisation_id", "version", "seq", "deleted", "created_at", "updated_at"})
+
+
+class Rejected(Exception):
+    """A mutation that can never apply; the reason goes back to the client (R9)."""
+
+
+class LimitExceeded(Exception):
+    """A push over an explicit limit (R10): the whole request is refused with 413."""
+
+    def __init__(self, limit: str, value: int):
+        super().__init__(f"{limit} is {value}")
+        self.limit = limit
+        self.value = value
+
+
+def check_limits(mutations: list[Mutation]) -> None:
+    if len(mutations) > MUTATION_LIMIT:
+        raise LimitExceeded("mutations_per_push", MUTATION_LIMIT)
+    for mutation in mutations:
+        for value in mutation.fields.values():
+            if isinstance(value, str) and len(value) > TEXT_LIMIT:
+                raise LimitExceeded("characters_per_text_field", TEXT_LIMIT)
+
+
+def validate(mutation: Mutation, actor: Actor, current: Record | None) -> dict[str, Any]:
+    """The sent fields converted to their types, or Rejected with the reason (R8)."""
+    spec = ENTITIES.get(mutation.entity)
+    if spec is None:
+        raise Rejected(f"unknown entity {mutation.entity!r}")
+    if actor.role not in EVERYONE:
+        raise Rejected("only volunteers and coordinators sync records")
+    if current is not None and not may_write(actor, current):
+        raise Rejected("not yours to change")
+    values = {}
+    for name, value in mutation.fields.items():
+        if name in SERVER_ONLY:
+            raise Rejected(f"{name} is set by the server")
+        field = spec.get(name)
+        if field is None:
+            raise Rejected(f"unknown field {name!r}")
+        if actor.role not in field.writers:
+            raise Rejected(f"{name} is for coordination to set")
+        try:
+            converted = msgspec.convert(value, field.type)
+        except msgspec.ValidationError as error:
+            raise Rejected(f"{name}: {error}") from None
+        if _has_nul(converted):
+            raise Rejected(f"{name} contains a NUL character")
+        if field.kind == "set":
+            converted = sorted(set(converted))
+        values[name] = converted
+    if "status" in values:
+        allowed = REVIEW_STATUSES + VOLUNTEER_STATUSES if actor.role == "coordinator" else VOLUNTEER_STATUSES
+        if values["status"] not in allowed:
+            raise Rejected(f"status {values['status']} is for coordination to set")
+    return values
+
+
+def may_write(actor: Actor, record: Record) -> bool:
+    return record.organisation_id == actor.organisation_id and (
+        record.owner_id == actor.user_id or actor.role == "coordinator"
+    )
+
+
+def may_read(user_id: UUID, role: str, organisation_id: UUID, record: Record) -> bool:
+    """Who sees a record: its author, and coordination unless it is a private note."""
+    if record.organisation_id != organisation_id:
+        return False
+    if record.owner_id == user_id:
+        return True
+    if record.entity == "conflict":  # R14: its author, the record's owner, and coordination
+        return role == "coordinator" or record.fields.get("record_owner_id") == str(user_id)
+    return role == "coordinator" and (record.entity != "note" or bool(record.fields.get("shared")))
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
