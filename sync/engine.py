@@ -122,7 +122,7 @@ def _apply(
         updated.version = version
         for name in changed - {"*"}:
             updated.field_versions[name] = version
-            updated.field_authors[name] = str(actor.user_id)
+            updated.field_authors[name] = author_tag(actor)
         current[key] = plan.written[key] = updated
         op = "restore" if record.deleted else "update"
         _revise(plan, mutation, actor, version, op, {n: updated.fields[n] for n in changed - {"*"}}, now)
@@ -138,7 +138,7 @@ def _create(mutation: Mutation, actor: Actor, values: dict, current: dict, plan:
     record = Record(
         entity=mutation.entity, id=mutation.id, organisation_id=actor.organisation_id, owner_id=actor.user_id,
         version=1, fields=fields, field_versions={name: 1 for name in fields},
-        field_authors={name: str(actor.user_id) for name in fields},
+        field_authors={name: author_tag(actor) for name in fields},
     )
     current[(mutation.entity, mutation.id)] = plan.written[(mutation.entity, mutation.id)] = record
     _revise(plan, mutation, actor, 1, "create", dict(fields), now)
@@ -163,7 +163,8 @@ def _merge_fields(
         server = record.fields.get(name)
         if value == server:
             continue
-        if record.field_versions.get(name, 0) <= base:  # unchanged on the server since the base
+        unchanged = record.field_versions.get(name, 0) <= base  # unchanged on the server since the base
+        if unchanged or _own_last_write(record, name, actor):
             updated.fields[name] = value
             changed.add(name)
             continue
@@ -178,7 +179,7 @@ def _merge_fields(
             conflicts.append(
                 Conflict(
                     id=new_id(), entity=mutation.entity, record_id=mutation.id, field=name, base_version=base,
-                    server_value=server, server_author=record.field_authors.get(name), client_value=value,
+                    server_value=server, server_author=author_user(record.field_authors.get(name)), client_value=value,
                     client_author=actor.user_id, client_device=actor.device_id,
                 )
             )
@@ -189,13 +190,28 @@ def _merge_fields(
     return updated, changed, merged, conflicts
 
 
+def author_tag(actor: Actor) -> str:
+    """Who last wrote a field: the user, and the device when there is one."""
+    return f"{actor.user_id}:{actor.device_id or ''}"
+
+
+def author_user(tag: str | None) -> str | None:
+    return tag.split(":", 1)[0] if tag else None
+
+
+def _own_last_write(record: Record, name: str, actor: Actor) -> bool:
+    """The device wrote this field last itself: its newer edit supersedes its own older one,
+    even when the response to the older one was lost and its base is behind."""
+    return actor.device_id is not None and record.field_authors.get(name) == author_tag(actor)
+
+
 def _edit_meets_tombstone(
     mutation: Mutation, actor: Actor, values: dict, record: Record, plan: Plan, new_id: Callable[[], UUID],
 ) -> Result:
     """R7: the record stays deleted; what was sent is kept in a conflict that can restore it."""
     conflict = Conflict(
         id=new_id(), entity=mutation.entity, record_id=mutation.id, field="*", base_version=mutation.base_version,
-        server_value=None, server_author=record.field_authors.get("*"), client_value=values,
+        server_value=None, server_author=author_user(record.field_authors.get("*")), client_value=values,
         client_author=actor.user_id, client_device=actor.device_id,
     )
     plan.conflicts.append(conflict)
@@ -215,7 +231,7 @@ def _delete(mutation: Mutation, actor: Actor, record: Record | None, current: di
         raise Rejected("not yours to change")
     version = record.version + 1
     updated = msgspec.structs.replace(
-        record, version=version, deleted=True, field_authors={**record.field_authors, "*": str(actor.user_id)},
+        record, version=version, deleted=True, field_authors={**record.field_authors, "*": author_tag(actor)},
     )
     current[(mutation.entity, mutation.id)] = plan.written[(mutation.entity, mutation.id)] = updated
     _revise(plan, mutation, actor, version, "delete", {}, now)

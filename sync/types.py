@@ -80,7 +80,7 @@ class Record(msgspec.Struct):
     version: int
     fields: dict[str, Any]
     field_versions: dict[str, int]  # field -> version of its last change (R6)
-    field_authors: dict[str, str]  # field -> user id of its last writer
+    field_authors: dict[str, str]  # field -> "user:device" of its last writer
     deleted: bool = False
     seq: int = 0  # the change-log position of its latest change
 

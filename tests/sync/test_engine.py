@@ -391,3 +391,16 @@ def test_who_reads_what():
     assert may_read(JONAS.user_id, "volunteer", ORG, conflict)
     assert may_read(SABINE.user_id, "coordinator", ORG, conflict)
     assert not may_read(uuid4(), "volunteer", ORG, conflict)
+
+
+def test_a_devices_newer_edit_supersedes_its_own_older_one_despite_a_stale_base():
+    """The response to the first edit was lost, so the second still names base 1."""
+    existing = record("visit_log", version=1, fields={"duration_minutes": 30})
+    first = push([mutation(1, "visit_log", existing.id, {"duration_minutes": 45}, base=1)], records=keyed(existing))
+    after_first = first.written[("visit_log", existing.id)]
+    second = push([mutation(2, "visit_log", existing.id, {"duration_minutes": 50}, base=1)], records=keyed(after_first), last=1)
+    assert second.results[0].status == "applied" and second.conflicts == []
+    other_device = Actor(user_id=AMINA.user_id, organisation_id=ORG, role="volunteer", device_id=uuid4())
+    third = push([mutation(1, "visit_log", existing.id, {"duration_minutes": 55}, base=1)], actor=other_device,
+                 records=keyed(after_first))
+    assert third.results[0].status == "conflict"  # the same person on another phone: both values kept
