@@ -328,3 +328,9 @@ async def test_another_organisations_uuid_cannot_be_taken_over(app, demo, phones
     finally:
         await stranger.http.__aexit__(None, None, None)
     assert (await Note.objects().where(Note.id == note).first()).body == "Musterstadt"
+
+
+async def test_the_sync_types_are_in_the_openapi_schema(client):
+    schema = (await client.get("/api/schema/openapi.json")).json()
+    assert {"SyncRequest", "SyncResponse", "Mutation", "Result", "Change"} <= set(schema["components"]["schemas"])
+    assert "post" in schema["paths"]["/api/sync"]
