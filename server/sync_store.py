@@ -71,15 +71,18 @@ def _load_json(value: Any, default: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
-def to_record(entity: str, row: dict) -> Record:
+def to_record(entity: str, row: dict, history: bool = True) -> Record:
+    """A row as a Record; a pull needs no merge history, so it skips decoding it."""
     fields = {}
     for name in ENTITIES[entity]:
         value = row[name]
         fields[name] = _load_json(value, []) if name in JSON_FIELDS else value
     return Record(
         entity=entity, id=row["id"], organisation_id=row["organisation"], owner_id=row["owner"],
-        version=row["version"], fields=fields, field_versions=_load_json(row["field_versions"], {}),
-        field_authors=_load_json(row["field_authors"], {}), deleted=row["deleted_at"] is not None, seq=row["seq"],
+        version=row["version"], fields=fields,
+        field_versions=_load_json(row["field_versions"], {}) if history else {},
+        field_authors=_load_json(row["field_authors"], {}) if history else {},
+        deleted=row["deleted_at"] is not None, seq=row["seq"],
     )
 
 
@@ -155,13 +158,9 @@ class Database:
         return ", ".join(f"${i}" for i in range(start, start + count)) if self.postgres else ", ".join("?" * count)
 
     async def executemany(self, transaction: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        # UUIDs, dates and times reach SQLite through the adapters Piccolo registers with sqlite3.
         if rows:
-            await transaction.connection.executemany(sql, [self._adapt(row) for row in rows])
-
-    def _adapt(self, row: Sequence[Any]) -> Sequence[Any]:
-        if self.postgres:
-            return row
-        return [str(v) if isinstance(v, UUID) else v for v in row]
+            await transaction.connection.executemany(sql, rows)
 
 
 async def _take_clock(db: Database, transaction: Any, organisation_id: UUID) -> tuple[int, int]:
@@ -346,20 +345,33 @@ async def pull(viewer: Viewer, cursor: str | None, limit: int) -> PullPage:
     after = decode_cursor(cursor, viewer.organisation_id)
     if clock and after < clock["horizon"]:
         return PullPage(changes=[], cursor=None, has_more=False, reset_required=True)
-    scan = limit * 4
+    scan = limit * 2
     rows = await (
         ChangeLog.select(ChangeLog.seq, ChangeLog.entity, ChangeLog.record_id)
         .where((ChangeLog.organisation == viewer.organisation_id) & (ChangeLog.seq > after))
         .order_by(ChangeLog.seq).limit(scan)
     )
+    if not rows:
+        return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after), has_more=False)
     entries = [Entry(seq=row["seq"], entity=row["entity"], record_id=row["record_id"]) for row in rows]
-    records = await load_records((e.entity, e.record_id) for e in entries)
-    records |= await _conflicts_by_id([e.record_id for e in entries if e.entity == "conflict"])
+    # The records whose latest change lies in this window are exactly those with seq in it.
+    records = await _records_in(viewer.organisation_id, after, entries[-1].seq)
     hidden = {(e.entity, e.record_id) for e in entries} - {k for k, r in records.items() if may_see(viewer, r)}
     befores = await _befores(viewer.organisation_id, hidden, after)
     changes, last_seq, more = order_pull(entries, records, befores, viewer, limit)
     next_seq = last_seq if last_seq is not None else after
     return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, next_seq), has_more=more or len(rows) == scan)
+
+
+async def _records_in(organisation_id: UUID, after: int, until: int) -> dict[Key, Record]:
+    records: dict[Key, Record] = {}
+    for entity, table in TABLES.items():
+        rows = await table.select().where((table.organisation == organisation_id) & (table.seq > after) & (table.seq <= until))
+        records.update({(entity, row["id"]): to_record(entity, row, history=False) for row in rows})
+    rows = await SyncConflict.select().where(
+        (SyncConflict.organisation == organisation_id) & (SyncConflict.seq > after) & (SyncConflict.seq <= until))
+    records.update({("conflict", row["id"]): conflict_record(row) for row in rows})
+    return records
 
 
 async def _befores(organisation_id: UUID, keys: set[Key], after: int) -> dict[Key, list[Record]]:
@@ -379,27 +391,26 @@ async def _befores(organisation_id: UUID, keys: set[Key], after: int) -> dict[Ke
     return befores
 
 
-async def _conflicts_by_id(ids: list[UUID]) -> dict[Key, Record]:
-    if not ids:
-        return {}
-    rows = await SyncConflict.select().where(SyncConflict.id.is_in(list(set(ids))))
-    return {("conflict", row["id"]): conflict_record(row) for row in rows}
-
-
 async def _full_pull(viewer: Viewer, clock_seq: int, limit: int) -> PullPage:
     """A device starting from nothing (or after a reset) gets the current state of every record
     it may see, in seq order, paged; the cursor then continues in the change log. The clock is
     read before the rows, so a change committed meanwhile comes again rather than never."""
     visible: list[Record] = []
     for entity, table in TABLES.items():
-        rows = await table.select().where((table.organisation == viewer.organisation_id) & table.deleted_at.is_null())
-        visible += [to_record(entity, row) for row in rows]
-    rows = await SyncConflict.select().where(SyncConflict.organisation == viewer.organisation_id)
-    visible += [conflict_record(row) for row in rows]
+        query = table.select().where((table.organisation == viewer.organisation_id) & table.deleted_at.is_null())
+        if viewer.role != "coordinator":
+            query = query.where(table.owner == viewer.user_id)
+        elif table is Note:  # the same rule as may_read, in SQL, so that LIMIT counts only what is visible
+            query = query.where((Note.shared == True) | (Note.owner == viewer.user_id))  # noqa: E712
+        rows = await query.order_by(table.seq).limit(limit + 1)
+        visible += [to_record(entity, row, history=False) for row in rows]
+    query = SyncConflict.select().where(SyncConflict.organisation == viewer.organisation_id)
+    if viewer.role != "coordinator":
+        query = query.where((SyncConflict.client_author == viewer.user_id) | (SyncConflict.record_owner == viewer.user_id))
+    visible += [conflict_record(row) for row in await query.order_by(SyncConflict.seq).limit(limit + 1)]
     visible = sorted((r for r in visible if may_see(viewer, r)), key=lambda r: r.seq)
-    entries = [Entry(seq=r.seq, entity=r.entity, record_id=r.id) for r in visible]
-    changes, last_seq, more = order_pull(entries, {(r.entity, r.id): r for r in visible}, {}, viewer, limit)
+    more = len(visible) > limit
+    page = visible[:limit]
+    changes, last_seq, _ = order_pull([Entry(r.seq, r.entity, r.id) for r in page], {(r.entity, r.id): r for r in page}, {}, viewer, limit)
     next_seq = min(last_seq, clock_seq) if more and last_seq is not None else clock_seq
     return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, next_seq), has_more=more)
-
-

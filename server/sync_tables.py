@@ -21,7 +21,7 @@ class ChangeLog(Table, tablename="change_log"):
     organisation = ForeignKey(references=Organisation, null=False)
     seq = BigInt(index=True)
     entity = Varchar(length=20)
-    record_id = UUID()
+    record_id = UUID(index=True)
     before = JSON(null=True, default=None)  # who could see the record before this change (R3)
 
 
@@ -55,7 +55,7 @@ class SyncConflict(Table, tablename="sync_conflict"):
     resolved_at = Timestamptz(null=True, default=None)
     resolved_by = ForeignKey(references=User, null=True, default=None)
     version = Integer(default=1)
-    seq = BigInt(default=0)
+    seq = BigInt(default=0, index=True)
 
 
 class DeviceMutation(Table, tablename="device_mutation"):

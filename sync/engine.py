@@ -120,9 +120,10 @@ def _apply(
     if changed:
         version = record.version + 1
         updated.version = version
+        tag = author_tag(actor)
         for name in changed - {"*"}:
             updated.field_versions[name] = version
-            updated.field_authors[name] = author_tag(actor)
+            updated.field_authors[name] = tag
         current[key] = plan.written[key] = updated
         op = "restore" if record.deleted else "update"
         _revise(plan, mutation, actor, version, op, {n: updated.fields[n] for n in changed - {"*"}}, now)
@@ -137,8 +138,7 @@ def _create(mutation: Mutation, actor: Actor, values: dict, current: dict, plan:
     fields = {**DEFAULTS[mutation.entity], **values}
     record = Record(
         entity=mutation.entity, id=mutation.id, organisation_id=actor.organisation_id, owner_id=actor.user_id,
-        version=1, fields=fields, field_versions={name: 1 for name in fields},
-        field_authors={name: author_tag(actor) for name in fields},
+        version=1, fields=fields, field_versions=dict.fromkeys(fields, 1), field_authors=dict.fromkeys(fields, author_tag(actor)),
     )
     current[(mutation.entity, mutation.id)] = plan.written[(mutation.entity, mutation.id)] = record
     _revise(plan, mutation, actor, 1, "create", dict(fields), now)

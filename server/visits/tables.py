@@ -14,7 +14,7 @@ class VisitLog(Table, tablename="visit_log"):
     organisation = ForeignKey(references=Organisation, null=False)
     owner = ForeignKey(references=User, null=False)
     version = Integer(default=1)
-    seq = BigInt(default=0)
+    seq = BigInt(default=0, index=True)
     deleted_at = Timestamptz(null=True, default=None)
     field_versions = JSON(default="{}")
     field_authors = JSON(default="{}")

@@ -334,3 +334,18 @@ async def test_the_sync_types_are_in_the_openapi_schema(client):
     schema = (await client.get("/api/schema/openapi.json")).json()
     assert {"SyncRequest", "SyncResponse", "Mutation", "Result", "Change"} <= set(schema["components"]["schemas"])
     assert "post" in schema["paths"]["/api/sync"]
+
+
+async def test_a_fresh_coordinator_device_gets_shared_notes_behind_many_private_ones(phones):
+    phone = await phones()
+    private = [phone.mutation("note", new_id(), {"body": "privat", "shared": False}) for _ in range(30)]
+    shared = [phone.mutation("note", new_id(), {"body": "geteilt", "shared": True}) for _ in range(5)]
+    await phone.sync(*private, *shared)
+    office = await phones("koordination")
+    pages = 0
+    while True:
+        payload = await office.sync(limit=10)
+        pages += 1
+        if not payload["has_more"]:
+            break
+    assert sorted(r["body"] for r in office.records.values()) == ["geteilt"] * 5
