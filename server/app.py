@@ -18,6 +18,7 @@ from server.clock import Clock, system_clock
 from server.access import access_rule, guard, public
 from server.accounts.sessions import cookie_name, session_middleware
 from server.accounts.views import InvitationController, ProfileController, SignInController
+from server.conflicts.views import ConflictController
 from server.errors import EXCEPTION_HANDLERS
 from server.home.views import healthz, start
 from server.organisations.views import AdminController
@@ -29,7 +30,7 @@ from server.templating import template_config
 
 ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
-    sync,
+    sync, ConflictController,
 ]
 
 

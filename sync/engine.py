@@ -100,7 +100,11 @@ def _apply(
     if record is not None and record.organisation_id != actor.organisation_id:
         raise Rejected("this id is already in use")  # R8: another tenant's id reveals nothing
     if mutation.op == "delete":
-        return _delete(mutation, actor, record, current, plan, now)
+        result = _delete(mutation, actor, record, current, plan, now)
+        for conflict_id in mutation.resolves:  # "leave it deleted" closes an edit that met the delete
+            if open_conflicts.get(conflict_id) == key and conflict_id not in plan.resolved:
+                plan.resolved[conflict_id] = actor.user_id
+        return result
     values = validate(mutation, actor, record)
     resolving = [c for c in mutation.resolves if open_conflicts.get(c) == key and c not in plan.resolved]
     if record is None:

@@ -55,6 +55,7 @@ class Org:
     second_volunteer: object = None
     second_device: object = None
     secret_name: str = ""
+    conflict: object = None
 
 
 async def _organisation(name: str, secret: str, now) -> Org:
@@ -72,7 +73,29 @@ async def _organisation(name: str, secret: str, now) -> Org:
         password=PASSWORD, now=now,
     )
     org.second_device = await store.create_device(org.second_volunteer, "Handy", now)
+    org.conflict = await _conflict(org, now)
     return org
+
+
+async def _conflict(org: Org, now) -> object:
+    """A conflict on a note of the volunteer: the coordinator and the volunteer both edit it."""
+    import uuid
+
+    from server import sync_store
+    from sync.types import Actor, Mutation
+
+    await store.update_user(org.users["volunteer"], org.id, pledge_signed_on=now.date())
+    engine = User._meta.db
+    volunteer = Actor(user_id=org.users["volunteer"], organisation_id=org.id, role="volunteer", device_id=org.devices["volunteer"])
+    coordinator = Actor(user_id=org.users["coordinator"], organisation_id=org.id, role="coordinator")
+    note = uuid.uuid4()
+    edit = lambda number, text, base: Mutation(mutation_id=number, entity="note", id=note, op="upsert", base_version=base,  # noqa: E731
+                                               fields={"body": text})
+    await sync_store.apply_push(engine, volunteer, [edit(1, f"{org.secret_name} Notiz", None)], now, uuid.uuid4)
+    await sync_store.apply_push(engine, coordinator, [edit(1, "Koordination", 1)], now, uuid.uuid4)
+    [result] = await sync_store.apply_push(engine, volunteer, [edit(2, "Lotse", 1)], now, uuid.uuid4)
+    assert result.status == "conflict"
+    return result.conflict_id
 
 
 @pytest.fixture
@@ -91,6 +114,7 @@ def _fill(path: str, org: Org, actor: str | None) -> str:
         "organisation_id": org.id,
         "device_id": org.devices.get(actor or "volunteer") if path.startswith("/devices") else org.second_device,
         "token": "no-such-token",
+        "conflict_id": org.conflict,
     }
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), path)
 

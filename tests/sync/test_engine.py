@@ -404,3 +404,12 @@ def test_a_devices_newer_edit_supersedes_its_own_older_one_despite_a_stale_base(
     third = push([mutation(1, "visit_log", existing.id, {"duration_minutes": 55}, base=1)], actor=other_device,
                  records=keyed(after_first))
     assert third.results[0].status == "conflict"  # the same person on another phone: both values kept
+
+
+def test_leaving_a_record_deleted_closes_the_conflict_of_an_edit_that_met_the_delete():
+    gone = record(version=3, deleted=True)
+    conflict_id = uuid4()
+    plan = push([mutation(1, "note", gone.id, op="delete", resolves=[conflict_id, conflict_id])], records=keyed(gone),
+                open_conflicts={conflict_id: ("note", gone.id)})
+    assert plan.results[0].status == "applied" and plan.written == {}
+    assert plan.resolved == {conflict_id: AMINA.user_id}
