@@ -168,7 +168,7 @@ async def login(http: httpx.AsyncClient, username: str, password: str = "demo") 
 async def demo(app, clock: FakeClock) -> None:
     from server import demo as demo_data
 
-    await demo_data.seed(clock())
+    await demo_data.seed(clock(), records=False)
 
 
 def visible_text(html: str) -> str:

@@ -83,7 +83,7 @@ async def run(settings: Settings) -> dict:
     for hook in app.on_startup:
         await hook()
     try:
-        await demo.seed(datetime.now(UTC))
+        await demo.seed(datetime.now(UTC), records=False)
         await User.update({User.pledge_signed_on: date(2026, 1, 1)}).where(User.role == "volunteer")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="https://bench.local") as phone, \

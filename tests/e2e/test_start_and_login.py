@@ -48,3 +48,15 @@ def test_touch_targets_are_at_least_44_px(phone, live_server):
             control = phone.locator(f"label[for='{control.get_attribute('id')}']")
         box = control.bounding_box()
         assert box and box["height"] >= 44, control.evaluate("e => e.outerHTML")
+
+
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(phone, live_server):
+    phone.goto(live_server + "/login")
+    phone.get_by_label("Benutzername oder E-Mail").fill("koordination")
+    phone.get_by_label("Passwort", exact=True).fill("demo")
+    phone.get_by_role("button", name="Anmelden").click()
+    phone.wait_for_url(live_server + "/")
+    for path in ("/", "/volunteers", "/conflicts", "/profile", "/devices"):
+        phone.goto(live_server + path)
+        overflow = phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px too wide"
