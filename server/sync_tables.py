@@ -8,6 +8,21 @@ from server.accounts.tables import Device, User
 from server.organisations.tables import Organisation
 
 
+class SyncedRecord:
+    """The columns of R1 that every synced record carries; entity tables mix it in."""
+
+    id = UUID(primary_key=True)  # chosen by the client
+    organisation = ForeignKey(references=Organisation, null=False)
+    owner = ForeignKey(references=User, null=False)
+    version = Integer(default=1)
+    seq = BigInt(default=0, index=True)
+    deleted_at = Timestamptz(null=True, default=None)
+    field_versions = JSON(default="{}")
+    field_authors = JSON(default="{}")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
 class SyncClock(Table, tablename="sync_clock"):
     """One row per organisation, locked by every write, so seq order is commit order (R2)."""
 

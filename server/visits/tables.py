@@ -1,26 +1,12 @@
 """Piccolo table of visit logs: the sync columns of R1, then the log's own fields."""
 
-from piccolo.columns import (
-    JSON, UUID, BigInt, Boolean, Date, DoublePrecision, ForeignKey, Integer, Text, Timestamptz, Varchar,
-)
+from piccolo.columns import JSON, UUID, Boolean, Date, DoublePrecision, Integer, Text, Varchar
 from piccolo.table import Table
 
-from server.accounts.tables import User
-from server.organisations.tables import Organisation
+from server.sync_tables import SyncedRecord
 
 
-class VisitLog(Table, tablename="visit_log"):
-    id = UUID(primary_key=True)  # chosen by the client
-    organisation = ForeignKey(references=Organisation, null=False)
-    owner = ForeignKey(references=User, null=False)
-    version = Integer(default=1)
-    seq = BigInt(default=0, index=True)
-    deleted_at = Timestamptz(null=True, default=None)
-    field_versions = JSON(default="{}")
-    field_authors = JSON(default="{}")
-    created_at = Timestamptz()
-    updated_at = Timestamptz()
-
+class VisitLog(SyncedRecord, Table, tablename="visit_log"):
     assignment_id = UUID(null=True, default=None)
     client_id = UUID(null=True, default=None)
     date = Date(null=True, default=None)

@@ -349,3 +349,20 @@ async def test_a_fresh_coordinator_device_gets_shared_notes_behind_many_private_
         if not payload["has_more"]:
             break
     assert sorted(r["body"] for r in office.records.values()) == ["geteilt"] * 5
+
+
+async def test_a_transient_database_failure_applies_nothing_and_says_when_to_retry(phones, monkeypatch):
+    import sqlite3
+
+    from server import sync_store
+
+    phone = await phones()
+
+    async def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(sync_store, "apply_push", locked)
+    response = await phone.post([phone.mutation("note", new_id(), {"body": "später"})])
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert await Note.count() == 0
