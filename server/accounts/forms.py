@@ -72,11 +72,14 @@ def read_profile(form) -> tuple[Profile, dict[str, str]]:
     profile = Profile(
         display_name=str(form.get("display_name", "")).strip(),
         ui_language=str(form.get("ui_language", "de")),
-        languages=[(c, lv) for c, lv in zip(codes, levels) if c],
+        languages=[(c, lv) for c, lv in zip(codes, levels, strict=False) if c],
         districts=[d.strip() for d in str(form.get("districts", "")).split(",") if d.strip()],
         availability=list(form.getall("availability", [])),
     )
-    return profile, profile_errors(profile)
+    errors = profile_errors(profile)
+    if len(codes) != len(levels):  # every language row sends both selects
+        errors["languages"] = N_("Please choose each language once, with its level.")
+    return profile, errors
 
 
 def profile_errors(profile: Profile) -> dict[str, str]:

@@ -36,3 +36,10 @@ async def test_duplicate_languages_are_refused_and_nothing_changes(client, demo)
     assert response.status_code == 400
     me = (await client.get("/api/me")).json()
     assert me["display_name"] == "Jonas Becker"
+
+
+async def test_a_language_without_its_level_is_refused_and_the_name_typed_stays(client, demo):
+    await login(client, "lotse2")
+    form = {"display_name": "Jonas B.", "language": ["uk", "ru"], "level": ["basic"], "ui_language": "de"}
+    response = await client.post("/profile", data=form, headers=await csrf_headers(client))
+    assert response.status_code == 400 and 'value="Jonas B."' in response.text

@@ -36,11 +36,11 @@ async def test_concurrent_pushers_and_pullers_lose_nothing(phones):
             if not payload["has_more"]:
                 return
 
-    pulling = [asyncio.create_task(pull(phone, history)) for phone, history in zip(pullers, histories)]
+    pulling = [asyncio.create_task(pull(phone, history)) for phone, history in zip(pullers, histories, strict=True)]
     await asyncio.gather(*(push(phone) for phone in pushers))
     done.set()
     await asyncio.gather(*pulling)
     assert len(acknowledged) == PUSHERS * PUSHES * BATCH
-    for phone, history in zip(pullers, histories):
+    for phone, history in zip(pullers, histories, strict=True):
         assert acknowledged <= set(history), f"a puller skipped {len(acknowledged - set(history))} writes"
         assert acknowledged <= {record_id for (_, record_id) in phone.records}

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -21,7 +19,7 @@ from server.notes.tables import Note
 from server.settings import Settings
 from server.sync_tables import Revision, SyncConflict
 from server.visits.tables import VisitLog
-from tests.conftest import BASE_URL, SECRET, FakeClock, run_blocking
+from tests.conftest import FakeClock
 from tests.server.sync.conftest import new_id, open_phone
 
 WORDS = ["Termin", "Amt", "Pass", "Antrag", "Miete", "Kita", "morgen", "heute"]
