@@ -51,9 +51,9 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
     actor = Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, device_id=user.device_id)
     engine = request.app.state.engine
     try:
-        results = await sync_store.apply_push(engine, actor, data.mutations, now, uuid.uuid4) if data.mutations else []
+        pushed = await sync_store.push(engine, actor, data.mutations, now, uuid.uuid4) if data.mutations else None
         viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)
-        page = await sync_store.pull(viewer, data.cursor, data.limit or DEFAULT_PAGE)
+        page = await sync_store.pull(viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed)
         if not data.mutations:
             await Device.update({Device.last_sync_at: now}).where(Device.id == user.device_id)
     except sync_store.CursorError:
@@ -64,7 +64,7 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
         raise error from None
     return Response(
         SyncResponse(
-            results=results, changes=page.changes, cursor=page.cursor, has_more=page.has_more, server_time=now,
+            results=pushed.results if pushed else [], changes=page.changes, cursor=page.cursor, has_more=page.has_more, server_time=now,
             reset_required=page.reset_required,
         )
     )

@@ -20,7 +20,7 @@ from piccolo.table import Table
 
 from server.accounts.tables import Device
 from server.notes.tables import Note
-from server.sync_tables import ChangeLog, DeviceMutation, Revision, SyncClock, SyncConflict
+from server.sync_tables import ChangeLog, DevicePush, Revision, SyncClock, SyncConflict
 from server.visits.tables import VisitLog
 from sync.engine import Entry, Key, Plan, Viewer, needed_bases, order_pull, plan_push
 from sync.schema import may_read
@@ -32,10 +32,21 @@ JSON_FIELDS = {"topics"}
 SYNC_COLUMNS = ("id", "organisation", "owner", "version", "seq", "deleted_at", "field_versions", "field_authors",
                 "created_at", "updated_at")
 _json = msgspec.json.Encoder()
+_results = msgspec.json.Decoder(list[Result])
 
 
 class CursorError(Exception):
     """The cursor is not one this server gave out."""
+
+
+class Pushed(msgspec.Struct):
+    """What a push wrote: its results, and its records as committed with the seqs they got,
+    so that the pull answering the same request need not read them back."""
+
+    results: list[Result]
+    records: dict[Key, Record]
+    first_seq: int
+    last_seq: int
 
 
 class PullPage(msgspec.Struct):
@@ -184,6 +195,10 @@ async def apply_push(
     engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID],
 ) -> list[Result]:
     """Plan and write one push in one transaction; every caller of a synced write goes through here."""
+    return (await push(engine, actor, mutations, now, new_id)).results
+
+
+async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID]) -> Pushed:
     db = Database(engine)
     async with db.transaction() as transaction:
         seq, _ = await _take_clock(db, transaction, actor.organisation_id)
@@ -196,18 +211,32 @@ async def apply_push(
             mutations, actor=actor, records=records, done=done, last_mutation_id=last, bases=bases,
             open_conflicts=open_conflicts, now=now, new_id=new_id,
         )
-        await _write(db, transaction, actor, plan, records, seq, now)
-    return plan.results
+        last_seq = await _write(db, transaction, actor, plan, records, seq, now)
+    return Pushed(results=plan.results, records=plan.written, first_seq=seq, last_seq=last_seq)
 
 
 async def _device_state(actor: Actor, mutations: list[Mutation]) -> tuple[dict[int, Result], int]:
     if actor.device_id is None:  # a web form: no device, no outbox to replay
         return {}, 0
-    keys = [f"{actor.device_id}:{m.mutation_id}" for m in mutations]
-    rows = await DeviceMutation.select(DeviceMutation.mutation_id, DeviceMutation.result).where(DeviceMutation.id.is_in(keys)) if keys else []
-    done = {row["mutation_id"]: msgspec.json.decode(row["result"], type=Result) for row in rows}
+    done = await stored_results(actor.device_id, [m.mutation_id for m in mutations])
     device = await Device.select(Device.last_mutation_id).where(Device.id == actor.device_id).first()
     return done, device["last_mutation_id"] if device else 0
+
+
+async def stored_results(device_id: UUID, mutation_ids: list[int]) -> dict[int, Result]:
+    """The results this device was already given for these mutation ids (R5)."""
+    if not mutation_ids:
+        return {}
+    wanted = set(mutation_ids)
+    rows = await DevicePush.select(DevicePush.results).where(
+        (DevicePush.device == device_id) & (DevicePush.last_id >= min(wanted)) & (DevicePush.first_id <= max(wanted))
+    )
+    done = {}
+    for row in rows:
+        for result in _results.decode(row["results"] if isinstance(row["results"], (str, bytes)) else _json.encode(row["results"])):
+            if result.mutation_id in wanted:
+                done[result.mutation_id] = result
+    return done
 
 
 async def _load_bases(needed: set, records: dict[Key, Record]) -> dict:
@@ -245,7 +274,8 @@ async def _open_conflicts(ids: set[UUID], organisation_id: UUID) -> dict[UUID, K
     return {row["id"]: (row["entity"], row["record_id"]) for row in rows}
 
 
-async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, before: dict[Key, Record], seq: int, now: datetime) -> None:
+async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, before: dict[Key, Record], seq: int, now: datetime) -> int:
+    """Write the plan; the records take seqs after `seq`. Returns the last seq taken."""
     log: list[list[Any]] = []
     for entity, table in TABLES.items():
         rows = []
@@ -253,6 +283,7 @@ async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, befor
             if written_entity != entity:
                 continue
             seq += 1
+            record.seq = seq
             rows.append(_row(record, seq, now))
             log.append([f"{actor.organisation_id}:{seq}", actor.organisation_id, seq, entity, record_id,
                         _encode(_audience(before.get((entity, record_id))))])
@@ -279,22 +310,24 @@ async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, befor
     ]
     await db.executemany(transaction, _insert_sql(db, "revision", REVISION_COLUMNS), revisions)
     await db.executemany(transaction, _insert_sql(db, "change_log", CHANGE_COLUMNS), log)
-    if actor.device_id is not None:
-        stored = [[f"{actor.device_id}:{r.mutation_id}", actor.device_id, r.mutation_id, _encode(r), now]
-                  for r in plan.results]
-        await db.executemany(transaction, _insert_sql(db, "device_mutation", DEVICE_MUTATION_COLUMNS, ignore=True), stored)
-        highest = max((r.mutation_id for r in plan.results), default=0)
+    if actor.device_id is not None and plan.fresh:
+        ids = [r.mutation_id for r in plan.fresh]
+        first, last = min(ids), max(ids)
+        await db.executemany(transaction, _insert_sql(db, "device_push", DEVICE_PUSH_COLUMNS),
+                             [[f"{actor.device_id}:{first}", actor.device_id, first, last, _encode(plan.fresh), now]])
+        highest = last
         await Device.update(
             {Device.last_mutation_id: highest, Device.last_sync_at: now}
         ).where((Device.id == actor.device_id) & (Device.last_mutation_id < highest))
     await SyncClock.update({SyncClock.seq: seq}).where(SyncClock.organisation == actor.organisation_id)
+    return seq
 
 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",
                     "client_value", "client_author", "client_device", "record_owner", "created_at", "version", "seq")
 REVISION_COLUMNS = ("organisation", "entity", "record_id", "version", "op", "fields", "actor", "device", "at", "client_time")
 CHANGE_COLUMNS = ("id", "organisation", "seq", "entity", "record_id", "before")
-DEVICE_MUTATION_COLUMNS = ("id", "device", "mutation_id", "result", "at")
+DEVICE_PUSH_COLUMNS = ("id", "device", "first_id", "last_id", "results", "at")
 
 
 def _encode(value: Any) -> str | None:
@@ -337,8 +370,9 @@ def _insert_sql(db: Database, table: str, columns: Sequence[str], ignore: bool =
 # --- pull -----------------------------------------------------------------------------------------
 
 
-async def pull(viewer: Viewer, cursor: str | None, limit: int) -> PullPage:
-    """One page of what changed for this viewer since the cursor (R3)."""
+async def pull(viewer: Viewer, cursor: str | None, limit: int, pushed: Pushed | None = None) -> PullPage:
+    """One page of what changed for this viewer since the cursor (R3). `pushed`: the push of the
+    same request, whose records need not be read back."""
     clock = await SyncClock.select(SyncClock.seq, SyncClock.horizon).where(SyncClock.organisation == viewer.organisation_id).first()
     if cursor is None:
         return await _full_pull(viewer, clock["seq"] if clock else 0, limit)
@@ -355,7 +389,7 @@ async def pull(viewer: Viewer, cursor: str | None, limit: int) -> PullPage:
         return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after), has_more=False)
     entries = [Entry(seq=row["seq"], entity=row["entity"], record_id=row["record_id"]) for row in rows]
     # The records whose latest change lies in this window are exactly those with seq in it.
-    records = await _records_in(viewer.organisation_id, after, entries[-1].seq)
+    records = await _records_in(viewer.organisation_id, after, entries[-1].seq, pushed)
     hidden = {(e.entity, e.record_id) for e in entries} - {k for k, r in records.items() if may_see(viewer, r)}
     befores = await _befores(viewer.organisation_id, hidden, after)
     changes, last_seq, more = order_pull(entries, records, befores, viewer, limit)
@@ -363,10 +397,18 @@ async def pull(viewer: Viewer, cursor: str | None, limit: int) -> PullPage:
     return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, next_seq), has_more=more or len(rows) == scan)
 
 
-async def _records_in(organisation_id: UUID, after: int, until: int) -> dict[Key, Record]:
+async def _records_in(organisation_id: UUID, after: int, until: int, pushed: Pushed | None) -> dict[Key, Record]:
+    """The records whose latest change lies in (after, until]. Those this request's push wrote
+    come from it; a later write to one of them has a seq past the push and is read here."""
     records: dict[Key, Record] = {}
+    skip_from, skip_to = (pushed.first_seq, pushed.last_seq) if pushed else (0, 0)
+    if pushed:
+        records.update({k: r for k, r in pushed.records.items() if after < r.seq <= until})
     for entity, table in TABLES.items():
-        rows = await table.select().where((table.organisation == organisation_id) & (table.seq > after) & (table.seq <= until))
+        window = (table.organisation == organisation_id) & (table.seq > after) & (table.seq <= until)
+        if skip_to > skip_from:
+            window = window & ((table.seq <= skip_from) | (table.seq > skip_to))
+        rows = await table.select().where(window)
         records.update({(entity, row["id"]): to_record(entity, row, history=False) for row in rows})
     rows = await SyncConflict.select().where(
         (SyncConflict.organisation == organisation_id) & (SyncConflict.seq > after) & (SyncConflict.seq <= until))

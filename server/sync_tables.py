@@ -73,11 +73,13 @@ class SyncConflict(Table, tablename="sync_conflict"):
     seq = BigInt(default=0, index=True)
 
 
-class DeviceMutation(Table, tablename="device_mutation"):
-    """The stored result of every processed mutation, so a retry gets the same answer (R5)."""
+class DevicePush(Table, tablename="device_push"):
+    """The stored results of the mutations one push processed, so a retry gets the same answers
+    (R5): one row a push, covering its range of mutation ids."""
 
-    id = Varchar(length=80, primary_key=True)  # device:mutation_id
+    id = Varchar(length=80, primary_key=True)  # device:first mutation id
     device = ForeignKey(references=Device, null=False)
-    mutation_id = BigInt()
-    result = JSON()
+    first_id = BigInt()
+    last_id = BigInt(index=True)
+    results = JSON()
     at = Timestamptz()

@@ -29,6 +29,7 @@ class Plan(msgspec.Struct):
     revisions: list[Revision]
     conflicts: list[Conflict]
     resolved: dict[UUID, UUID]  # conflict id -> the user who resolved it
+    fresh: list[Result] = []  # results of the mutations processed now, in order, to be stored (R5)
 
 
 class Entry(msgspec.Struct, frozen=True):
@@ -68,22 +69,24 @@ def plan_push(
     last_mutation_id: int, bases: dict[BaseKey, Any], open_conflicts: dict[UUID, Key], now: datetime,
     new_id: Callable[[], UUID],
 ) -> Plan:
-    plan = Plan(results=[], written={}, revisions=[], conflicts=[], resolved={})
+    plan = Plan(results=[], written={}, revisions=[], conflicts=[], resolved={}, fresh=[])
     current = dict(records)
     stored = dict(done)
     for mutation in mutations:
         if mutation.mutation_id in stored:  # R5: already applied, answer as before
             plan.results.append(stored[mutation.mutation_id])
             continue
-        if mutation.mutation_id <= last_mutation_id:
+        if mutation.mutation_id <= last_mutation_id:  # R4: ids only grow, within a batch too
             result = _rejected(mutation, "this mutation id was already used by this device")
         else:
+            last_mutation_id = mutation.mutation_id
             try:
                 result = _apply(mutation, actor, current, bases, open_conflicts, plan, now, new_id)
             except Rejected as reason:  # R9: acknowledged, never blocks the ones after it
                 result = _rejected(mutation, str(reason))
         stored[mutation.mutation_id] = result
         plan.results.append(result)
+        plan.fresh.append(result)
     return plan
 
 

@@ -413,3 +413,9 @@ def test_leaving_a_record_deleted_closes_the_conflict_of_an_edit_that_met_the_de
                 open_conflicts={conflict_id: ("note", gone.id)})
     assert plan.results[0].status == "applied" and plan.written == {}
     assert plan.resolved == {conflict_id: AMINA.user_id}
+
+
+def test_mutation_ids_must_grow_within_a_batch_too():
+    plan = push([mutation(5, fields={"body": "a"}), mutation(3, fields={"body": "b"})])
+    assert [r.status for r in plan.results] == ["applied", "rejected"]
+    assert [r.mutation_id for r in plan.fresh] == [5, 3]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -242,11 +243,13 @@ class SyncMachine(RuleBasedStateMachine):
                 assert written or in_conflict or merged, f"{name}={value!r} of {mutation} is nowhere: {result}"
 
     async def _result_of(self, phone, mutation):
-        from server.sync_tables import DeviceMutation
+        from uuid import UUID
 
-        row = await DeviceMutation.select(DeviceMutation.result).where(
-            DeviceMutation.id == f"{phone.device_id}:{mutation['mutation_id']}").first()
-        return _json(row["result"]) if row else None
+        from server.sync_store import stored_results
+
+        found = await stored_results(UUID(phone.device_id), [mutation["mutation_id"]])
+        result = found.get(mutation["mutation_id"])
+        return msgspec.to_builtins(result) if result else None
 
 
 def _json(value):

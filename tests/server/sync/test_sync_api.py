@@ -361,7 +361,7 @@ async def test_a_transient_database_failure_applies_nothing_and_says_when_to_ret
     async def locked(*args, **kwargs):
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(sync_store, "apply_push", locked)
+    monkeypatch.setattr(sync_store, "push", locked)
     response = await phone.post([phone.mutation("note", new_id(), {"body": "später"})])
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
