@@ -291,14 +291,13 @@ async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, befor
             seq += 1
             record.seq = seq
             rows.append(_row(record, seq, now))
-            log.append([f"{actor.organisation_id}:{seq}", actor.organisation_id, seq, entity, record_id,
-                        _encode(_audience(before.get((entity, record_id))))])
+            log.append([actor.organisation_id, seq, entity, record_id, _encode(_audience(before.get((entity, record_id))))])
         await db.executemany(transaction, _upsert_sql(db, table, entity), rows)
     conflicts = []
     for conflict in plan.conflicts:
         seq += 1
         conflicts.append(_conflict_row(conflict, actor, plan, before, seq, now))
-        log.append([f"{actor.organisation_id}:{seq}", actor.organisation_id, seq, "conflict", conflict.id, None])
+        log.append([actor.organisation_id, seq, "conflict", conflict.id, None])
     await db.executemany(transaction, _insert_sql(db, "sync_conflict", CONFLICT_COLUMNS), conflicts)
     for conflict_id, user_id in plan.resolved.items():
         seq += 1
@@ -308,7 +307,7 @@ async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, befor
              SyncConflict.seq: seq}
         ).where(SyncConflict.id == conflict_id)
         audience = {"entity": "conflict", "owner": str(row["client_author"]), "record_owner_id": str(row["record_owner"])}
-        log.append([f"{actor.organisation_id}:{seq}", actor.organisation_id, seq, "conflict", conflict_id, _encode(audience)])
+        log.append([actor.organisation_id, seq, "conflict", conflict_id, _encode(audience)])
     revisions = [
         [actor.organisation_id, r.entity, r.record_id, r.version, r.op, _encode(msgspec.to_builtins(r.fields)), r.actor,
          r.device, now, r.client_time]
@@ -332,7 +331,7 @@ async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, befor
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",
                     "client_value", "client_author", "client_device", "record_owner", "created_at", "version", "seq")
 REVISION_COLUMNS = ("organisation", "entity", "record_id", "version", "op", "fields", "actor", "device", "at", "client_time")
-CHANGE_COLUMNS = ("id", "organisation", "seq", "entity", "record_id", "before")
+CHANGE_COLUMNS = ("organisation", "seq", "entity", "record_id", "before")
 DEVICE_PUSH_COLUMNS = ("id", "device", "first_id", "last_id", "results", "at")
 
 

@@ -32,7 +32,6 @@ class SyncClock(Table, tablename="sync_clock"):
 
 
 class ChangeLog(Table, tablename="change_log"):
-    id = Varchar(length=60, primary_key=True)  # organisation:seq
     organisation = ForeignKey(references=Organisation, null=False)
     seq = BigInt(index=True)
     entity = Varchar(length=20)
