@@ -160,7 +160,7 @@ async def load_records(keys: Iterable[Key]) -> dict[Key, Record]:
 
 
 class Database:
-    """The few things the two engines do differently: placeholders, locking, executemany."""
+    """The few things the two engines do differently: parameter marks, locking, executemany."""
 
     def __init__(self, engine: Any):
         self.engine = engine

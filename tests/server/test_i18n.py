@@ -11,7 +11,7 @@ import pwa
 from server.i18n import choose_locale, gettext
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDER = re.compile(r"%\(\w+\)s")
+FORMAT_FIELD = re.compile(r"%\(\w+\)s")
 
 
 def _catalog(path: Path):
@@ -44,7 +44,7 @@ def test_the_message_catalogue_is_current_with_the_sources():
     assert found == _ids(_catalog(pwa.LOCALES / "messages.pot"))
 
 
-def test_german_translates_every_message_and_keeps_placeholders():
+def test_german_translates_every_message_and_keeps_format_fields():
     german = _catalog(pwa.LOCALES / "de" / "LC_MESSAGES" / "messages.po")
     expected = _ids(_catalog(pwa.LOCALES / "messages.pot"))
     translated = {_singular(m.id): m for m in german if m.id and _complete(m) and not m.fuzzy}
@@ -52,7 +52,7 @@ def test_german_translates_every_message_and_keeps_placeholders():
     for msgid, message in translated.items():
         texts = message.string if isinstance(message.string, tuple) else (message.string,)
         for text in texts:
-            assert sorted(set(PLACEHOLDER.findall(msgid))) == sorted(set(PLACEHOLDER.findall(text))), msgid
+            assert sorted(set(FORMAT_FIELD.findall(msgid))) == sorted(set(FORMAT_FIELD.findall(text))), msgid
 
 
 def test_templates_hold_no_untranslated_text():
