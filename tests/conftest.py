@@ -4,6 +4,7 @@ LOTSENBUCH_TEST_POSTGRES holds a DSN), an app with a fake clock, and an HTTPS te
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -162,6 +163,15 @@ async def csrf_headers(http: httpx.AsyncClient) -> dict[str, str]:
 async def login(http: httpx.AsyncClient, username: str, password: str = "demo") -> httpx.Response:
     headers = await csrf_headers(http)
     return await http.post("/login", data={"login": username, "password": password}, headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def signed_in(app, username: str, password: str = "demo"):
+    """A browser of its own, signed in as one of the demo people."""
+    async with make_client(app) as http:
+        response = await login(http, username, password)
+        assert response.status_code == 303, response.text
+        yield http
 
 
 @pytest.fixture

@@ -87,6 +87,6 @@ def test_locale_choice(header, preferred, expected):
     assert choose_locale(header, preferred) == expected
 
 
-def test_gettext_fills_placeholders():
+def test_gettext_fills_in_named_values():
     assert gettext("de", "Hello, %(name)s", name="Amina") == "Hallo, Amina"
     assert gettext("en", "Hello, %(name)s", name="Amina") == "Hello, Amina"

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from server.accounts.tables import User
-from tests.conftest import csrf_headers, login, make_client, visible_text
+from tests.conftest import csrf_headers, login, make_client, signed_in, visible_text
 
 
 async def volunteer_id(username):
@@ -30,8 +30,7 @@ async def invitation(office, vid, purpose="invite") -> str:
 
 @pytest.fixture
 async def office(app, demo):
-    async with make_client(app) as http:
-        await login(http, "koordination")
+    async with signed_in(app, "koordination") as http:
         yield http
 
 

@@ -6,13 +6,12 @@ import pytest
 
 from server.accounts.tables import User
 from server.organisations.tables import Organisation
-from tests.conftest import csrf_headers, login, make_client, visible_text
+from tests.conftest import csrf_headers, make_client, signed_in, visible_text
 
 
 @pytest.fixture
 async def admin(app, demo):
-    async with make_client(app) as http:
-        await login(http, "admin")
+    async with signed_in(app, "admin") as http:
         yield http
 
 

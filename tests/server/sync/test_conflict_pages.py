@@ -7,7 +7,7 @@ import pytest
 from server.notes.tables import Note
 from server.sync_tables import SyncConflict
 from server.visits.tables import VisitLog
-from tests.conftest import csrf_headers, login, make_client, visible_text
+from tests.conftest import csrf_headers, login, make_client, signed_in, visible_text
 from tests.server.sync.conftest import new_id
 
 
@@ -24,8 +24,7 @@ async def conflict_on(phones, entity, fields, office_fields, phone_fields):
 
 @pytest.fixture
 async def desk(app, demo):
-    async with make_client(app) as http:
-        await login(http, "koordination")
+    async with signed_in(app, "koordination") as http:
         yield http
 
 

@@ -5,13 +5,12 @@ import pytest
 from server.accounts import store
 from server.accounts.tables import User
 from server.organisations.store import create_organisation
-from tests.conftest import csrf_headers, login, make_client, visible_text
+from tests.conftest import csrf_headers, login, make_client, signed_in, visible_text
 
 
 @pytest.fixture
 async def office(app, demo):
-    async with make_client(app) as http:
-        await login(http, "koordination")
+    async with signed_in(app, "koordination") as http:
         yield http
 
 
