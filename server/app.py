@@ -13,7 +13,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 
 import pwa
-from server import db
+from server import db, sql
 from server.clock import Clock, system_clock
 from server.access import access_rule, guard, public
 from server.accounts.sessions import cookie_name, session_middleware
@@ -40,10 +40,12 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
 
     async def check_database() -> None:
         await db.require_migrated()
+        sql.keep_connections(engine)
         if settings.uses_postgres:
             await engine.start_connection_pool(min_size=1, max_size=10)
 
     async def close_database() -> None:
+        await sql.close_idle(engine)
         if settings.uses_postgres:
             await engine.close_connection_pool()
 

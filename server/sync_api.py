@@ -12,7 +12,6 @@ from litestar.params import JSONBody
 
 from server import sync_store
 from server.access import roles
-from server.accounts.tables import Device
 from server.clock import Clock
 from server.errors import BadRequest, Forbidden, LotsenbuchError, PayloadTooLarge, ServiceUnavailable
 from server.i18n import N_
@@ -53,9 +52,9 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
     try:
         pushed = await sync_store.push(engine, actor, data.mutations, now, uuid.uuid4) if data.mutations else None
         viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)
-        page = await sync_store.pull(viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed)
+        page = await sync_store.pull(engine, viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed)
         if not data.mutations:
-            await Device.update({Device.last_sync_at: now}).where(Device.id == user.device_id)
+            await sync_store.mark_synced(engine, user.device_id, now)
     except sync_store.CursorError:
         raise BadRequest(N_("The cursor is not valid; pull again with cursor null.")) from None
     except TRANSIENT:

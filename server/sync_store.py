@@ -1,7 +1,8 @@
 """Rows of synced records <-> the engine's types; a push written in one transaction, a pull paged.
 
-Hot paths batch: a push of 500 mutations reads each table once and writes each with one
-executemany, inside one transaction that holds the organisation's clock row (R2).
+Hot paths batch and speak plain SQL (server/sql.py): a push of 500 mutations reads each table
+once and writes each with one executemany, inside one transaction that holds the organisation's
+clock row (R2); a pull reads one snapshot and converts only the values it must.
 """
 
 from __future__ import annotations
@@ -14,21 +15,18 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.columns import JSON, UUID as UUIDColumn, Boolean, Date
 from piccolo.table import Table
 
-from server.accounts.tables import Device
+from server import sql
+from server.accounts.store import TOUCH_INTERVAL
 from server.notes.tables import Note
-from server.sync_tables import ChangeLog, DevicePush, Revision, SyncClock, SyncConflict
 from server.visits.tables import VisitLog
-from sync.engine import Entry, Key, Plan, Viewer, needed_bases, order_pull, plan_push
-from sync.schema import may_read
-from sync.schema import ENTITIES
+from sync.engine import Entry, Key, Plan, Viewer, field_version, needed_bases, order_pull, plan_push
+from sync.schema import ENTITIES, may_read
 from sync.types import Actor, Change, Conflict, Mutation, Record, Result
 
 TABLES: dict[str, type[Table]] = {"note": Note, "visit_log": VisitLog}
-JSON_FIELDS = {"topics"}
 SYNC_COLUMNS = ("id", "organisation", "owner", "version", "seq", "deleted_at", "field_versions", "field_authors",
                 "created_at", "updated_at")
 _json = msgspec.json.Encoder()
@@ -73,7 +71,9 @@ def decode_cursor(cursor: str, organisation_id: UUID) -> int:
         raise CursorError() from None
 
 
-# --- rows <-> records -------------------------------------------------------------------------
+# --- values and rows ------------------------------------------------------------------------------
+# SQLite hands back what Piccolo's adapters stored: UUIDs, dates and times as text, booleans as
+# 0/1, JSON as text. PostgreSQL hands back UUIDs, dates and booleans typed, JSON as text.
 
 
 def _load_json(value: Any, default: Any) -> Any:
@@ -82,41 +82,91 @@ def _load_json(value: Any, default: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
-def to_record(entity: str, row: dict, history: bool = True) -> Record:
-    """A row as a Record; a pull needs no merge history, so it skips decoding it."""
-    fields = {}
-    for name in ENTITIES[entity]:
-        value = row[name]
-        fields[name] = _load_json(value, []) if name in JSON_FIELDS else value
-    return Record(
-        entity=entity, id=row["id"], organisation_id=row["organisation"], owner_id=row["owner"],
-        version=row["version"], fields=fields,
-        field_versions=_load_json(row["field_versions"], {}) if history else {},
-        field_authors=_load_json(row["field_authors"], {}) if history else {},
-        deleted=row["deleted_at"] is not None, seq=row["seq"],
-    )
+_known_uuids: dict[str, UUID] = {}
 
 
-def conflict_record(row: dict) -> Record:
+def _id(value: Any) -> UUID:
+    """Owners and organisations repeat on every row: convert each once."""
+    if isinstance(value, UUID):
+        return value
+    found = _known_uuids.get(value)
+    if found is None:
+        if len(_known_uuids) > 10_000:
+            _known_uuids.clear()
+        found = _known_uuids[value] = UUID(value)
+    return found
+
+
+def _bool(value: Any) -> bool:
+    return bool(value)
+
+
+def _raw_json(value: Any) -> Any:
+    """JSON text goes onto the wire as it is, without decoding and encoding it again."""
+    return msgspec.Raw(value) if isinstance(value, (str, bytes)) else value
+
+
+class Reader:
+    """Reads one entity's rows into Records. `typed`: values as the engine compares them, with
+    the merge history; otherwise as a device receives them (a pull), converting only booleans."""
+
+    def __init__(self, entity: str, typed: bool):
+        self.entity = entity
+        self.typed = typed
+        names = list(ENTITIES[entity])
+        self.names = names
+        columns = ["id", "organisation", "owner", "version", "seq", "deleted_at", *names]
+        if typed:
+            columns += ["field_versions", "field_authors"]
+        self.select = ", ".join(f'"{c}"' for c in columns)
+        self.table = TABLES[entity]._meta.tablename
+        self.converters: list[tuple[int, Callable[[Any], Any]]] = []
+        for position, name in enumerate(names, start=6):
+            column = getattr(TABLES[entity], name)
+            if isinstance(column, Boolean):
+                self.converters.append((position, _bool))
+            elif isinstance(column, JSON):
+                self.converters.append((position, (lambda v: _load_json(v, [])) if typed else _raw_json))
+            elif typed and isinstance(column, UUIDColumn):
+                self.converters.append((position, sql.uuid_value))
+            elif typed and isinstance(column, Date):
+                self.converters.append((position, sql.date_value))
+
+    def record(self, row: Sequence[Any]) -> Record:
+        values = list(row)
+        for position, convert in self.converters:
+            values[position] = convert(values[position])
+        typed = self.typed
+        return Record(
+            entity=self.entity, id=sql.uuid_value(values[0]), organisation_id=_id(values[1]), owner_id=_id(values[2]),
+            version=values[3], fields=dict(zip(self.names, values[6:6 + len(self.names)])),
+            field_versions=_load_json(values[-2], {}) if typed else {},
+            field_authors=_load_json(values[-1], {}) if typed else {},
+            deleted=values[5] is not None, seq=values[4],
+        )
+
+
+READERS = {entity: Reader(entity, typed=True) for entity in TABLES}
+PULL_READERS = {entity: Reader(entity, typed=False) for entity in TABLES}
+CONFLICT_SELECT = ('id, organisation, entity, record_id, field, base_version, server_value, server_author, client_value, '
+                   'client_author, record_owner, created_at, resolved_at, version, seq')
+
+
+def conflict_record(row: Sequence[Any]) -> Record:
     """A conflict as a synced record (R14): it reaches its author, the record's owner, coordination."""
+    (conflict_id, organisation, entity, record_id, field, base_version, server_value, server_author, client_value,
+     client_author, record_owner, created_at, resolved_at, version, seq) = row
     fields = {
-        "entity": row["entity"], "record_id": str(row["record_id"]), "field": row["field"],
-        "base_version": row["base_version"], "server_value": _load_json(row["server_value"], None),
-        "server_author": str(row["server_author"]) if row["server_author"] else None,
-        "client_value": _load_json(row["client_value"], None), "client_author": str(row["client_author"]),
-        "record_owner_id": str(row["record_owner"]), "created_at": row["created_at"].isoformat(),
-        "resolved": row["resolved_at"] is not None,
+        "entity": entity, "record_id": str(record_id), "field": field, "base_version": base_version,
+        "server_value": _load_json(server_value, None), "server_author": str(server_author) if server_author else None,
+        "client_value": _load_json(client_value, None), "client_author": str(client_author),
+        "record_owner_id": str(record_owner), "created_at": sql.datetime_value(created_at).isoformat(),
+        "resolved": resolved_at is not None,
     }
     return Record(
-        entity="conflict", id=row["id"], organisation_id=row["organisation"], owner_id=row["client_author"],
-        version=row["version"], fields=fields, field_versions={}, field_authors={}, seq=row["seq"],
+        entity="conflict", id=sql.uuid_value(conflict_id), organisation_id=_id(organisation), owner_id=_id(client_author),
+        version=version, fields=fields, field_versions={}, field_authors={}, seq=seq,
     )
-
-
-def _pull_columns(table: type[Table], entity: str) -> list:
-    """What a pull reads of a row: no merge history, no timestamps but the tombstone's."""
-    names = ("id", "organisation", "owner", "version", "seq", "deleted_at", *ENTITIES[entity])
-    return [getattr(table, name) for name in names]
 
 
 def may_see(viewer: Viewer, record: Record) -> bool:
@@ -143,58 +193,38 @@ def _before(data: Any, organisation_id: UUID, entry_entity: str, record_id: UUID
     )
 
 
-async def load_records(keys: Iterable[Key]) -> dict[Key, Record]:
-    by_entity: dict[str, list[UUID]] = {}
+async def load_records(engine: Any, keys: Iterable[Key]) -> dict[Key, Record]:
+    """The current rows of these records, typed for the engine, in a snapshot of their own."""
+    async with sql.transaction(engine, write=False) as connection:
+        return await _load_records(connection, keys)
+
+
+async def _load_records(connection: sql.Connection, keys: Iterable[Key]) -> dict[Key, Record]:
+    by_entity: dict[str, set[UUID]] = {}
     for entity, record_id in keys:
         if entity in TABLES:
-            by_entity.setdefault(entity, []).append(record_id)
+            by_entity.setdefault(entity, set()).add(record_id)
     records = {}
     for entity, ids in by_entity.items():
-        table = TABLES[entity]
-        for row in await table.select().where(table.id.is_in(list(set(ids)))):
-            records[(entity, row["id"])] = to_record(entity, row)
+        reader = READERS[entity]
+        condition, args = connection.one_of("id", ids)
+        for row in await connection.fetch(f'SELECT {reader.select} FROM "{reader.table}" WHERE {condition}', *args):
+            record = reader.record(row)
+            records[(entity, record.id)] = record
     return records
 
 
 # --- push ---------------------------------------------------------------------------------------
 
 
-class Database:
-    """The few things the two engines do differently: parameter marks, locking, executemany."""
-
-    def __init__(self, engine: Any):
-        self.engine = engine
-        self.postgres = isinstance(engine, PostgresEngine)
-
-    def transaction(self):
-        if isinstance(self.engine, SQLiteEngine):
-            return self.engine.transaction(transaction_type=TransactionType.immediate)  # the write lock up front
-        return self.engine.transaction()
-
-    def marks(self, count: int, start: int = 1) -> str:
-        return ", ".join(f"${i}" for i in range(start, start + count)) if self.postgres else ", ".join("?" * count)
-
-    async def executemany(self, transaction: Any, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        # UUIDs, dates and times reach SQLite through the adapters Piccolo registers with sqlite3.
-        if rows:
-            await transaction.connection.executemany(sql, rows)
-
-
-async def _take_clock(db: Database, transaction: Any, organisation_id: UUID) -> tuple[int, int]:
-    """Lock the organisation's clock row for this transaction; returns (seq, horizon)."""
-    if db.postgres:
-        await transaction.connection.execute(
-            "INSERT INTO sync_clock (organisation, seq, horizon) VALUES ($1, 0, 0) ON CONFLICT DO NOTHING", organisation_id
-        )
-        row = await transaction.connection.fetchrow(
-            "SELECT seq, horizon FROM sync_clock WHERE organisation = $1 FOR UPDATE", organisation_id
-        )
-        return row["seq"], row["horizon"]
-    row = await SyncClock.select(SyncClock.seq, SyncClock.horizon).where(SyncClock.organisation == organisation_id).first()
-    if row is None:
-        await SyncClock.insert(SyncClock(organisation=organisation_id, seq=0, horizon=0))
-        return 0, 0
-    return row["seq"], row["horizon"]
+async def _take_clock(connection: sql.Connection, organisation_id: UUID) -> int:
+    """Lock the organisation's clock row for this transaction (R2); returns its seq. On SQLite
+    the transaction already holds the database's write lock."""
+    await connection.execute(
+        "INSERT INTO sync_clock (organisation, seq, horizon) VALUES (?, 0, 0) ON CONFLICT DO NOTHING", organisation_id)
+    lock = " FOR UPDATE" if connection.postgres else ""
+    row = await connection.fetchone(f"SELECT seq FROM sync_clock WHERE organisation = ?{lock}", organisation_id)
+    return row[0]
 
 
 async def apply_push(
@@ -205,60 +235,62 @@ async def apply_push(
 
 
 async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID]) -> Pushed:
-    db = Database(engine)
-    async with db.transaction() as transaction:
-        seq, _ = await _take_clock(db, transaction, actor.organisation_id)
-        done, last = await _device_state(actor, mutations)
-        records = await load_records((m.entity, m.id) for m in mutations)
-        bases = await _load_bases(needed_bases(m for m in mutations if m.mutation_id not in done), records)
+    async with sql.transaction(engine, write=True) as connection:
+        seq = await _take_clock(connection, actor.organisation_id)
+        done, last = await _device_state(connection, actor, mutations)
+        records = await _load_records(connection, ((m.entity, m.id) for m in mutations))
+        bases = await _load_bases(connection, needed_bases(m for m in mutations if m.mutation_id not in done), records)
         resolving = {c for m in mutations for c in m.resolves}
-        open_conflicts = await _open_conflicts(resolving, actor.organisation_id)
+        open_conflicts = await _open_conflicts(connection, resolving, actor.organisation_id)
         plan = plan_push(
             mutations, actor=actor, records=records, done=done, last_mutation_id=last, bases=bases,
             open_conflicts=open_conflicts, now=now, new_id=new_id,
         )
-        last_seq = await _write(db, transaction, actor, plan, records, seq, now)
+        last_seq = await _write(connection, actor, plan, records, seq, now)
     return Pushed(results=plan.results, records=plan.written, first_seq=seq, last_seq=last_seq)
 
 
-async def _device_state(actor: Actor, mutations: list[Mutation]) -> tuple[dict[int, Result], int]:
+async def _device_state(connection: sql.Connection, actor: Actor, mutations: list[Mutation]) -> tuple[dict[int, Result], int]:
     if actor.device_id is None:  # a web form: no device, no outbox to replay
         return {}, 0
-    done = await stored_results(actor.device_id, [m.mutation_id for m in mutations])
-    device = await Device.select(Device.last_mutation_id).where(Device.id == actor.device_id).first()
-    return done, device["last_mutation_id"] if device else 0
+    done = await _stored_results(connection, actor.device_id, [m.mutation_id for m in mutations])
+    row = await connection.fetchone("SELECT last_mutation_id FROM device WHERE id = ?", actor.device_id)
+    return done, row[0] if row else 0
 
 
-async def stored_results(device_id: UUID, mutation_ids: list[int]) -> dict[int, Result]:
+async def stored_results(engine: Any, device_id: UUID, mutation_ids: list[int]) -> dict[int, Result]:
     """The results this device was already given for these mutation ids (R5)."""
+    async with sql.transaction(engine, write=False) as connection:
+        return await _stored_results(connection, device_id, mutation_ids)
+
+
+async def _stored_results(connection: sql.Connection, device_id: UUID, mutation_ids: list[int]) -> dict[int, Result]:
     if not mutation_ids:
         return {}
     wanted = set(mutation_ids)
-    rows = await DevicePush.select(DevicePush.results).where(
-        (DevicePush.device == device_id) & (DevicePush.last_id >= min(wanted)) & (DevicePush.first_id <= max(wanted))
-    )
+    rows = await connection.fetch(
+        "SELECT results FROM device_push WHERE device = ? AND last_id >= ? AND first_id <= ?",
+        device_id, min(wanted), max(wanted))
     done = {}
-    for row in rows:
-        for result in _results.decode(row["results"] if isinstance(row["results"], (str, bytes)) else _json.encode(row["results"])):
+    for (results,) in rows:
+        for result in _results.decode(results if isinstance(results, (str, bytes)) else _json.encode(results)):
             if result.mutation_id in wanted:
                 done[result.mutation_id] = result
     return done
 
 
-async def _load_bases(needed: set, records: dict[Key, Record]) -> dict:
+async def _load_bases(connection: sql.Connection, needed: set, records: dict[Key, Record]) -> dict:
     """The value of each (entity, id, field) as of a base version, from the revisions (R13)."""
     wanted = {(entity, rid, name, version) for entity, rid, name, version in needed if (entity, rid) in records
-              and records[(entity, rid)].field_versions.get(name, 0) > version}
+              and field_version(records[(entity, rid)], name) > version}
     if not wanted:
         return {}
-    ids = list({rid for _, rid, _, _ in wanted})
-    rows = await (
-        Revision.select(Revision.record_id, Revision.entity, Revision.version, Revision.fields)
-        .where(Revision.record_id.is_in(ids)).order_by(Revision.version)
-    )
+    condition, args = connection.one_of("record_id", {rid for _, rid, _, _ in wanted})
+    rows = await connection.fetch(
+        f"SELECT record_id, entity, version, fields FROM revision WHERE {condition} ORDER BY version", *args)
     history: dict[tuple[str, UUID], list[tuple[int, dict]]] = {}
-    for row in rows:
-        history.setdefault((row["entity"], row["record_id"]), []).append((row["version"], _load_json(row["fields"], {})))
+    for record_id, entity, version, fields in rows:
+        history.setdefault((entity, sql.uuid_value(record_id)), []).append((version, _load_json(fields, {})))
     bases = {}
     for entity, rid, name, version in wanted:
         for revision_version, fields in history.get((entity, rid), []):
@@ -269,62 +301,68 @@ async def _load_bases(needed: set, records: dict[Key, Record]) -> dict:
     return bases
 
 
-async def _open_conflicts(ids: set[UUID], organisation_id: UUID) -> dict[UUID, Key]:
+async def _open_conflicts(connection: sql.Connection, ids: set[UUID], organisation_id: UUID) -> dict[UUID, Key]:
     if not ids:
         return {}
-    rows = await (
-        SyncConflict.select(SyncConflict.id, SyncConflict.entity, SyncConflict.record_id)
-        .where(SyncConflict.id.is_in(list(ids)) & SyncConflict.resolved_at.is_null()
-               & (SyncConflict.organisation == organisation_id))
-    )
-    return {row["id"]: (row["entity"], row["record_id"]) for row in rows}
+    condition, args = connection.one_of("id", ids)
+    rows = await connection.fetch(
+        f"SELECT id, entity, record_id FROM sync_conflict WHERE {condition} AND resolved_at IS NULL AND organisation = ?",
+        *args, organisation_id)
+    return {sql.uuid_value(conflict_id): (entity, sql.uuid_value(record_id)) for conflict_id, entity, record_id in rows}
 
 
-async def _write(db: Database, transaction: Any, actor: Actor, plan: Plan, before: dict[Key, Record], seq: int, now: datetime) -> int:
-    """Write the plan; the records take seqs after `seq`. Returns the last seq taken."""
+async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], seq: int, now: datetime) -> int:
+    """Write the plan; the records take seqs after `seq`. Returns the last seq taken. On SQLite
+    each table's rows are written while the next table's are built."""
     log: list[list[Any]] = []
-    for entity, table in TABLES.items():
+    uuid, stamp = connection.uuid, connection.timestamp(now)
+    organisation_id = uuid(actor.organisation_id)
+    for entity in TABLES:
         rows = []
         for (written_entity, record_id), record in plan.written.items():
             if written_entity != entity:
                 continue
             seq += 1
             record.seq = seq
-            rows.append(_row(record, seq, now))
-            log.append([actor.organisation_id, seq, entity, record_id, _encode(_audience(before.get((entity, record_id))))])
-        await db.executemany(transaction, _upsert_sql(db, table, entity), rows)
+            rows.append(_row(connection, record, seq, stamp))
+            previous = before.get((entity, record_id))
+            log.append([organisation_id, seq, entity, uuid(record_id), None if previous is None else _encode(_audience(previous))])
+        await connection.submit_many(UPSERTS[entity], rows)
     conflicts = []
     for conflict in plan.conflicts:
         seq += 1
-        conflicts.append(_conflict_row(conflict, actor, plan, before, seq, now))
-        log.append([actor.organisation_id, seq, "conflict", conflict.id, None])
-    await db.executemany(transaction, _insert_sql(db, "sync_conflict", CONFLICT_COLUMNS), conflicts)
+        conflicts.append(_conflict_row(connection, conflict, actor, plan, before, seq, stamp))
+        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None])
+    await connection.submit_many(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
+    await connection.flush()
     for conflict_id, user_id in plan.resolved.items():
         seq += 1
-        row = await SyncConflict.select(SyncConflict.client_author, SyncConflict.record_owner).where(SyncConflict.id == conflict_id).first()
-        await SyncConflict.update(
-            {SyncConflict.resolved_at: now, SyncConflict.resolved_by: user_id, SyncConflict.version: SyncConflict.version + 1,
-             SyncConflict.seq: seq}
-        ).where(SyncConflict.id == conflict_id)
-        audience = {"entity": "conflict", "owner": str(row["client_author"]), "record_owner_id": str(row["record_owner"])}
-        log.append([actor.organisation_id, seq, "conflict", conflict_id, _encode(audience)])
+        client_author, record_owner = await connection.fetchone(
+            "SELECT client_author, record_owner FROM sync_conflict WHERE id = ?", uuid(conflict_id))
+        await connection.execute(
+            "UPDATE sync_conflict SET resolved_at = ?, resolved_by = ?, version = version + 1, seq = ? WHERE id = ?",
+            stamp, uuid(user_id), seq, uuid(conflict_id))
+        audience = {"entity": "conflict", "owner": str(client_author), "record_owner_id": str(record_owner)}
+        log.append([organisation_id, seq, "conflict", uuid(conflict_id), _encode(audience)])
     revisions = [
-        [actor.organisation_id, r.entity, r.record_id, r.version, r.op, _encode(msgspec.to_builtins(r.fields)), r.actor,
-         r.device, now, r.client_time]
+        [organisation_id, r.entity, uuid(r.record_id), r.version, r.op, _encode(r.fields), uuid(r.actor), uuid(r.device),
+         stamp, connection.timestamp(r.client_time)]
         for r in plan.revisions
     ]
-    await db.executemany(transaction, _insert_sql(db, "revision", REVISION_COLUMNS), revisions)
-    await db.executemany(transaction, _insert_sql(db, "change_log", CHANGE_COLUMNS), log)
+    await connection.submit_many(_insert_sql("revision", REVISION_COLUMNS), revisions)
+    await connection.submit_many(_insert_sql("change_log", CHANGE_COLUMNS), log)
     if actor.device_id is not None and plan.fresh:
         ids = [r.mutation_id for r in plan.fresh]
         first, last = min(ids), max(ids)
-        await db.executemany(transaction, _insert_sql(db, "device_push", DEVICE_PUSH_COLUMNS),
-                             [[f"{actor.device_id}:{first}", actor.device_id, first, last, _encode(plan.fresh), now]])
-        highest = last
-        await Device.update(
-            {Device.last_mutation_id: highest, Device.last_sync_at: now}
-        ).where((Device.id == actor.device_id) & (Device.last_mutation_id < highest))
-    await SyncClock.update({SyncClock.seq: seq}).where(SyncClock.organisation == actor.organisation_id)
+        device_id = uuid(actor.device_id)
+        await connection.submit_many(_insert_sql("device_push", DEVICE_PUSH_COLUMNS),
+                                     [[f"{actor.device_id}:{first}", device_id, first, last, _encode(plan.fresh), stamp]])
+        await connection.flush()
+        await connection.execute(
+            "UPDATE device SET last_mutation_id = ?, last_sync_at = ? WHERE id = ? AND last_mutation_id < ?",
+            last, stamp, device_id, last)
+    await connection.flush()
+    await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq, organisation_id)
     return seq
 
 
@@ -339,123 +377,178 @@ def _encode(value: Any) -> str | None:
     return None if value is None else _json.encode(value).decode()
 
 
-def _conflict_row(conflict: Conflict, actor: Actor, plan: Plan, before: dict, seq: int, now: datetime) -> list:
+def _conflict_row(connection: sql.Connection, conflict: Conflict, actor: Actor, plan: Plan, before: dict, seq: int,
+                  stamp: Any) -> list:
     key = (conflict.entity, conflict.record_id)
     record = plan.written.get(key) or before[key]
-    return [conflict.id, actor.organisation_id, conflict.entity, conflict.record_id, conflict.field, conflict.base_version,
-            _encode(msgspec.to_builtins(conflict.server_value)),
-            UUID(conflict.server_author) if conflict.server_author else None,
-            _encode(msgspec.to_builtins(conflict.client_value)), conflict.client_author, conflict.client_device,
-            record.owner_id, now, 1, seq]
+    uuid = connection.uuid
+    return [uuid(conflict.id), uuid(actor.organisation_id), conflict.entity, uuid(conflict.record_id), conflict.field,
+            conflict.base_version, _encode(conflict.server_value),
+            uuid(UUID(conflict.server_author)) if conflict.server_author else None,
+            _encode(conflict.client_value), uuid(conflict.client_author), uuid(conflict.client_device),
+            uuid(record.owner_id), stamp, 1, seq]
 
 
-def _row(record: Record, seq: int, now: datetime) -> list:
-    values = [record.id, record.organisation_id, record.owner_id, record.version, seq, now if record.deleted else None,
-              _encode(record.field_versions), _encode(record.field_authors), now, now]
-    for name in ENTITIES[record.entity]:
-        value = record.fields[name]
-        values.append(_encode(value) if name in JSON_FIELDS else value)
+def _storage(entity: str, postgres: bool) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """How each field of an entity is stored: JSON as text; on SQLite UUIDs and dates as text too."""
+    kinds = []
+    for name in ENTITIES[entity]:
+        column = getattr(TABLES[entity], name)
+        if isinstance(column, JSON):
+            kinds.append((name, _encode))
+        elif not postgres and isinstance(column, UUIDColumn):
+            kinds.append((name, sql.as_text))
+        elif not postgres and isinstance(column, Date):
+            kinds.append((name, sql.as_date_text))
+        else:
+            kinds.append((name, None))
+    return kinds
+
+
+STORAGE = {(entity, postgres): _storage(entity, postgres) for entity in TABLES for postgres in (False, True)}
+
+
+def _row(connection: sql.Connection, record: Record, seq: int, stamp: Any) -> list:
+    uuid = connection.uuid
+    values = [uuid(record.id), uuid(record.organisation_id), uuid(record.owner_id), record.version, seq,
+              stamp if record.deleted else None, _encode(record.field_versions), _encode(record.field_authors), stamp, stamp]
+    fields = record.fields
+    for name, store in STORAGE[(record.entity, connection.postgres)]:
+        value = fields[name]
+        values.append(value if store is None else store(value))
     return values
 
 
-def _upsert_sql(db: Database, table: type[Table], entity: str) -> str:
+def _upsert_sql(entity: str) -> str:
     columns = [*SYNC_COLUMNS, *ENTITIES[entity]]
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in ("id", "organisation", "owner", "created_at"))
     quoted = ", ".join(f'"{c}"' for c in columns)
-    return (f'INSERT INTO "{table._meta.tablename}" ({quoted}) VALUES ({db.marks(len(columns))}) '
+    marks = ", ".join("?" * len(columns))
+    return (f'INSERT INTO "{TABLES[entity]._meta.tablename}" ({quoted}) VALUES ({marks}) '
             f'ON CONFLICT ("id") DO UPDATE SET {updates}')
 
 
-def _insert_sql(db: Database, table: str, columns: Sequence[str], ignore: bool = False) -> str:
+UPSERTS = {entity: _upsert_sql(entity) for entity in TABLES}
+
+
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
     quoted = ", ".join(f'"{c}"' for c in columns)
-    suffix = " ON CONFLICT DO NOTHING" if ignore else ""
-    return f'INSERT INTO "{table}" ({quoted}) VALUES ({db.marks(len(columns))}){suffix}'
+    return f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
 
 
 # --- pull -----------------------------------------------------------------------------------------
 
 
-async def pull(viewer: Viewer, cursor: str | None, limit: int, pushed: Pushed | None = None) -> PullPage:
-    """One page of what changed for this viewer since the cursor (R3). `pushed`: the push of the
-    same request, whose records need not be read back."""
-    clock = await SyncClock.select(SyncClock.seq, SyncClock.horizon).where(SyncClock.organisation == viewer.organisation_id).first()
-    if cursor is None:
-        return await _full_pull(viewer, clock["seq"] if clock else 0, limit)
-    after = decode_cursor(cursor, viewer.organisation_id)
-    if clock and after < clock["horizon"]:
-        return PullPage(changes=[], cursor=None, has_more=False, reset_required=True)
-    scan = limit + limit // 4  # most entries are usually the viewer's; a thin window just takes another round
-    rows = await (
-        ChangeLog.select(ChangeLog.seq, ChangeLog.entity, ChangeLog.record_id)
-        .where((ChangeLog.organisation == viewer.organisation_id) & (ChangeLog.seq > after))
-        .order_by(ChangeLog.seq).limit(scan)
-    )
-    if not rows:
-        return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after), has_more=False)
-    entries = [Entry(seq=row["seq"], entity=row["entity"], record_id=row["record_id"]) for row in rows]
-    # The records whose latest change lies in this window are exactly those with seq in it.
-    records = await _records_in(viewer.organisation_id, after, entries[-1].seq, pushed)
-    hidden = {(e.entity, e.record_id) for e in entries} - {k for k, r in records.items() if may_see(viewer, r)}
-    befores = await _befores(viewer.organisation_id, hidden, after)
+async def mark_synced(engine: Any, device_id: UUID, now: datetime) -> None:
+    """Note when a device last synced; to the minute, so that a device pulling page after page
+    does not write (and wait for the disk) on every request."""
+    async with sql.transaction(engine, write=False) as connection:
+        row = await connection.fetchone("SELECT last_sync_at FROM device WHERE id = ?", connection.uuid(device_id))
+    if row is not None and row[0] is not None and sql.datetime_value(row[0]) > now - TOUCH_INTERVAL:
+        return
+    async with sql.transaction(engine, write=True) as connection:
+        await connection.execute("UPDATE device SET last_sync_at = ? WHERE id = ?", connection.timestamp(now),
+                                 connection.uuid(device_id))
+
+
+
+async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, pushed: Pushed | None = None) -> PullPage:
+    """One page of what changed for this viewer since the cursor (R3), read in one snapshot.
+    `pushed`: the push of the same request, whose records need not be read back."""
+    after = None if cursor is None else decode_cursor(cursor, viewer.organisation_id)
+    async with sql.transaction(engine, write=False) as connection:
+        clock = await connection.fetchone("SELECT seq, horizon FROM sync_clock WHERE organisation = ?", viewer.organisation_id)
+        clock_seq, horizon = clock if clock else (0, 0)
+        if after is None:
+            return await _full_pull(connection, viewer, clock_seq, limit)
+        if after < horizon:
+            return PullPage(changes=[], cursor=None, has_more=False, reset_required=True)
+        scan = limit + limit // 4  # most entries are usually the viewer's; a thin window just takes another round
+        rows = await connection.fetch(
+            "SELECT seq, entity, record_id FROM change_log WHERE organisation = ? AND seq > ? ORDER BY seq LIMIT ?",
+            viewer.organisation_id, after, scan)
+        if not rows:
+            return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after), has_more=False)
+        entries = [Entry(seq=seq, entity=entity, record_id=sql.uuid_value(record_id)) for seq, entity, record_id in rows]
+        # The records whose latest change lies in this window are exactly those with seq in it.
+        records = await _records_in(connection, viewer.organisation_id, after, entries[-1].seq, pushed)
+        hidden = {(e.entity, e.record_id) for e in entries} - {k for k, r in records.items() if may_see(viewer, r)}
+        befores = await _befores(connection, viewer.organisation_id, hidden, after)
     changes, last_seq, more = order_pull(entries, records, befores, viewer, limit)
     next_seq = last_seq if last_seq is not None else after
     return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, next_seq), has_more=more or len(rows) == scan)
 
 
-async def _records_in(organisation_id: UUID, after: int, until: int, pushed: Pushed | None) -> dict[Key, Record]:
+def _windows(after: int, until: int, pushed: Pushed | None) -> list[tuple[int, int]]:
+    """The seq ranges (low, high] of (after, until] that the push of this request did not write."""
+    if pushed is None or pushed.last_seq <= pushed.first_seq:
+        return [(after, until)]
+    ranges = [(after, min(until, pushed.first_seq)), (max(after, pushed.last_seq), until)]
+    return [(low, high) for low, high in ranges if low < high]
+
+
+async def _records_in(
+    connection: sql.Connection, organisation_id: UUID, after: int, until: int, pushed: Pushed | None,
+) -> dict[Key, Record]:
     """The records whose latest change lies in (after, until]. Those this request's push wrote
     come from it; a later write to one of them has a seq past the push and is read here."""
     records: dict[Key, Record] = {}
-    skip_from, skip_to = (pushed.first_seq, pushed.last_seq) if pushed else (0, 0)
     if pushed:
         records.update({k: r for k, r in pushed.records.items() if after < r.seq <= until})
-    for entity, table in TABLES.items():
-        window = (table.organisation == organisation_id) & (table.seq > after) & (table.seq <= until)
-        if skip_to > skip_from:
-            window = window & ((table.seq <= skip_from) | (table.seq > skip_to))
-        rows = await table.select(*_pull_columns(table, entity)).where(window)
-        records.update({(entity, row["id"]): to_record(entity, row, history=False) for row in rows})
-    rows = await SyncConflict.select().where(
-        (SyncConflict.organisation == organisation_id) & (SyncConflict.seq > after) & (SyncConflict.seq <= until))
-    records.update({("conflict", row["id"]): conflict_record(row) for row in rows})
+    for low, high in _windows(after, until, pushed):
+        for entity, reader in PULL_READERS.items():
+            rows = await connection.fetch(
+                f'SELECT {reader.select} FROM "{reader.table}" WHERE organisation = ? AND seq > ? AND seq <= ?',
+                organisation_id, low, high)
+            for row in rows:
+                record = reader.record(row)
+                records[(entity, record.id)] = record
+    rows = await connection.fetch(  # conflicts the push opened are read back too: it keeps no copy
+        f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE organisation = ? AND seq > ? AND seq <= ?",
+        organisation_id, after, until)
+    for row in rows:
+        record = conflict_record(row)
+        records[("conflict", record.id)] = record
     return records
 
 
-async def _befores(organisation_id: UUID, keys: set[Key], after: int) -> dict[Key, list[Record]]:
+async def _befores(connection: sql.Connection, organisation_id: UUID, keys: set[Key], after: int) -> dict[Key, list[Record]]:
     """How each record looked before each of its changes since the cursor: for `removed` (R3)."""
     if not keys:
         return {}
-    rows = await (
-        ChangeLog.select(ChangeLog.entity, ChangeLog.record_id, ChangeLog.before)
-        .where((ChangeLog.organisation == organisation_id) & (ChangeLog.seq > after)
-               & ChangeLog.record_id.is_in(list({rid for _, rid in keys})))
-    )
+    condition, args = connection.one_of("record_id", {rid for _, rid in keys})
+    rows = await connection.fetch(
+        f"SELECT entity, record_id, before FROM change_log WHERE organisation = ? AND seq > ? AND {condition}",
+        organisation_id, after, *args)
     befores: dict[Key, list[Record]] = {}
-    for row in rows:
-        before = _before(row["before"], organisation_id, row["entity"], row["record_id"])
+    for entity, record_id, data in rows:
+        record_id = sql.uuid_value(record_id)
+        before = _before(data, organisation_id, entity, record_id)
         if before is not None:
-            befores.setdefault((row["entity"], row["record_id"]), []).append(before)
+            befores.setdefault((entity, record_id), []).append(before)
     return befores
 
 
-async def _full_pull(viewer: Viewer, clock_seq: int, limit: int) -> PullPage:
+async def _full_pull(connection: sql.Connection, viewer: Viewer, clock_seq: int, limit: int) -> PullPage:
     """A device starting from nothing (or after a reset) gets the current state of every record
     it may see, in seq order, paged; the cursor then continues in the change log. The clock is
-    read before the rows, so a change committed meanwhile comes again rather than never."""
+    read in the same snapshot as the rows."""
     visible: list[Record] = []
-    for entity, table in TABLES.items():
-        query = table.select(*_pull_columns(table, entity)).where(
-            (table.organisation == viewer.organisation_id) & table.deleted_at.is_null())
+    for entity, reader in PULL_READERS.items():
+        where, args = "organisation = ? AND deleted_at IS NULL", [viewer.organisation_id]
         if viewer.role != "coordinator":
-            query = query.where(table.owner == viewer.user_id)
-        elif table is Note:  # the same rule as may_read, in SQL, so that LIMIT counts only what is visible
-            query = query.where((Note.shared == True) | (Note.owner == viewer.user_id))  # noqa: E712
-        rows = await query.order_by(table.seq).limit(limit + 1)
-        visible += [to_record(entity, row, history=False) for row in rows]
-    query = SyncConflict.select().where(SyncConflict.organisation == viewer.organisation_id)
+            where, args = where + " AND owner = ?", [*args, viewer.user_id]
+        elif entity == "note":  # the same rule as may_read, in SQL, so that LIMIT counts only what is visible
+            where, args = where + " AND (shared OR owner = ?)", [*args, viewer.user_id]
+        rows = await connection.fetch(
+            f'SELECT {reader.select} FROM "{reader.table}" WHERE {where} ORDER BY seq LIMIT ?', *args, limit + 1)
+        visible += [reader.record(row) for row in rows]
+    where, args = "organisation = ?", [viewer.organisation_id]
     if viewer.role != "coordinator":
-        query = query.where((SyncConflict.client_author == viewer.user_id) | (SyncConflict.record_owner == viewer.user_id))
-    visible += [conflict_record(row) for row in await query.order_by(SyncConflict.seq).limit(limit + 1)]
+        where, args = where + " AND (client_author = ? OR record_owner = ?)", [*args, viewer.user_id, viewer.user_id]
+    rows = await connection.fetch(f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE {where} ORDER BY seq LIMIT ?",
+                                  *args, limit + 1)
+    visible += [conflict_record(row) for row in rows]
     visible = sorted((r for r in visible if may_see(viewer, r)), key=lambda r: r.seq)
     more = len(visible) > limit
     page = visible[:limit]

@@ -7,6 +7,7 @@ Rule numbers refer to sync/RULES.md.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,7 +146,7 @@ def _create(mutation: Mutation, actor: Actor, values: dict, current: dict, plan:
     fields = {**DEFAULTS[mutation.entity], **values}
     record = Record(
         entity=mutation.entity, id=mutation.id, organisation_id=actor.organisation_id, owner_id=actor.user_id,
-        version=1, fields=fields, field_versions=dict.fromkeys(fields, 1), field_authors=dict.fromkeys(fields, author_tag(actor)),
+        version=1, fields=fields, field_versions={}, field_authors={CREATOR: author_tag(actor)},
     )
     current[(mutation.entity, mutation.id)] = plan.written[(mutation.entity, mutation.id)] = record
     _revise(plan, mutation, actor, 1, "create", dict(fields), now)
@@ -170,7 +171,7 @@ def _merge_fields(
         server = record.fields.get(name)
         if value == server:
             continue
-        unchanged = record.field_versions.get(name, 0) <= base  # unchanged on the server since the base
+        unchanged = field_version(record, name) <= base  # unchanged on the server since the base
         if unchanged or _own_last_write(record, name, actor):
             updated.fields[name] = value
             changed.add(name)
@@ -186,7 +187,7 @@ def _merge_fields(
             conflicts.append(
                 Conflict(
                     id=new_id(), entity=mutation.entity, record_id=mutation.id, field=name, base_version=base,
-                    server_value=server, server_author=author_user(record.field_authors.get(name)), client_value=value,
+                    server_value=server, server_author=author_user(field_author(record, name)), client_value=value,
                     client_author=actor.user_id, client_device=actor.device_id,
                 )
             )
@@ -197,9 +198,27 @@ def _merge_fields(
     return updated, changed, merged, conflicts
 
 
+CREATOR = ""  # the key of field_authors that names who created the record
+
+
+def field_version(record: Record, name: str) -> int:
+    """The version that last changed this field; fields a create wrote and nobody changed since
+    are not listed, which keeps a new record's history small."""
+    return record.field_versions.get(name, 1)
+
+
+def field_author(record: Record, name: str) -> str | None:
+    return record.field_authors.get(name) or record.field_authors.get(CREATOR)
+
+
 def author_tag(actor: Actor) -> str:
     """Who last wrote a field: the user, and the device when there is one."""
-    return f"{actor.user_id}:{actor.device_id or ''}"
+    return _tag(actor.user_id, actor.device_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _tag(user_id: UUID, device_id: UUID | None) -> str:
+    return f"{user_id}:{device_id or ''}"
 
 
 def author_user(tag: str | None) -> str | None:
@@ -209,7 +228,7 @@ def author_user(tag: str | None) -> str | None:
 def _own_last_write(record: Record, name: str, actor: Actor) -> bool:
     """The device wrote this field last itself: its newer edit supersedes its own older one,
     even when the response to the older one was lost and its base is behind."""
-    return actor.device_id is not None and record.field_authors.get(name) == author_tag(actor)
+    return actor.device_id is not None and field_author(record, name) == author_tag(actor)
 
 
 def _edit_meets_tombstone(
@@ -300,4 +319,4 @@ def _sees(viewer: Viewer, record: Record) -> bool:
 
 def public_fields(record: Record) -> dict[str, Any]:
     """What a device receives of a record: its fields, plus who wrote it."""
-    return {**msgspec.to_builtins(record.fields), "owner_id": str(record.owner_id)}
+    return {**record.fields, "owner_id": str(record.owner_id)}

@@ -79,8 +79,8 @@ class Record(msgspec.Struct):
     owner_id: UUID
     version: int
     fields: dict[str, Any]
-    field_versions: dict[str, int]  # field -> version of its last change (R6)
-    field_authors: dict[str, str]  # field -> "user:device" of its last writer
+    field_versions: dict[str, int]  # field -> version of its last change (R6); unlisted: 1, the create
+    field_authors: dict[str, str]  # field -> "user:device" of its last writer; unlisted: the one under ""
     deleted: bool = False
     seq: int = 0  # the change-log position of its latest change
 

@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 
 from server.accounts.passwords import hash_password, verify_password
+from server import sql
 from server.accounts.tables import Device, Invitation, User, UserSession
 
 # Browser sessions (coordinators, admins): idle and absolute limits, enforced here.
@@ -211,28 +212,30 @@ def _expired(row: dict, now: datetime) -> bool:
     return idle > BROWSER_IDLE or now - row["created_at"] > BROWSER_ABSOLUTE
 
 
+_SESSION_COLUMNS = ("kind", "created_at", "last_seen_at", "device", "revoked_at", "id", "organisation_id", "username",
+                    "display_name", "role", "ui_language", "pledge_signed_on", "active")
+_SESSION_SQL = (
+    "SELECT s.kind, s.created_at, s.last_seen_at, s.device, d.revoked_at, u.id, u.organisation, u.username, "
+    "u.display_name, u.role, u.ui_language, u.pledge_signed_on, u.active "
+    'FROM user_session s JOIN app_user u ON u.id = s."user" LEFT JOIN device d ON d.id = s.device WHERE s.token_hash = ?'
+)
+
+
 async def load_session(token: str, now: datetime) -> LoadedSession:
     """The user behind a session token; nobody when it is unknown, expired or the user inactive;
     and the wipe signal when its device was revoked."""
     token_hash = hash_token(token)
-    row = await (
-        UserSession.select(
-            UserSession.kind, UserSession.created_at, UserSession.last_seen_at, UserSession.device,
-            UserSession.device.revoked_at.as_alias("revoked_at"),
-            UserSession.user.id.as_alias("id"),
-            UserSession.user.organisation.as_alias("organisation_id"),
-            UserSession.user.username.as_alias("username"),
-            UserSession.user.display_name.as_alias("display_name"),
-            UserSession.user.role.as_alias("role"),
-            UserSession.user.ui_language.as_alias("ui_language"),
-            UserSession.user.pledge_signed_on.as_alias("pledge_signed_on"),
-            UserSession.user.active.as_alias("active"),
-        )
-        .where(UserSession.token_hash == token_hash)
-        .first()
-    )
-    if row is None:
+    # Every request asks this: plain SQL on a kept connection (server/sql.py), not a new one.
+    async with sql.transaction(UserSession._meta.db, write=False) as connection:
+        found = await connection.fetchone(_SESSION_SQL, token_hash)
+    if found is None:
         return LoadedSession(None)
+    row = dict(zip(_SESSION_COLUMNS, found))
+    for name in ("created_at", "last_seen_at", "revoked_at"):
+        row[name] = sql.datetime_value(row[name])
+    row["pledge_signed_on"] = sql.date_value(row["pledge_signed_on"])
+    row["device"], row["id"], row["organisation_id"] = (
+        sql.uuid_value(row["device"]), sql.uuid_value(row["id"]), sql.uuid_value(row["organisation_id"]))
     if row["revoked_at"] is not None:
         return LoadedSession(None, wipe=True)
     if not row["active"] or _expired(row, now):

@@ -49,7 +49,7 @@ async def open_conflicts(user: CurrentUser, conflict_id: UUID | None = None) -> 
         return []
     authors = {str(r["client_author"]) for r in rows} | {str(r["server_author"]) for r in rows if r["server_author"]}
     names = {str(u["id"]): u["display_name"] for u in await User.select(User.id, User.display_name).where(User.id.is_in(list(authors)))}
-    records: dict = await load_records((r["entity"], r["record_id"]) for r in rows if r["entity"] in TABLES)
+    records: dict = await load_records(SyncConflict._meta.db, ((r["entity"], r["record_id"]) for r in rows if r["entity"] in TABLES))
     conflicts = []
     for row in rows:
         record: Record | None = records.get((row["entity"], row["record_id"]))

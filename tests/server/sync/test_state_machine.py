@@ -247,7 +247,7 @@ class SyncMachine(RuleBasedStateMachine):
 
         from server.sync_store import stored_results
 
-        found = await stored_results(UUID(phone.device_id), [mutation["mutation_id"]])
+        found = await stored_results(Note._meta.db, UUID(phone.device_id), [mutation["mutation_id"]])
         result = found.get(mutation["mutation_id"])
         return msgspec.to_builtins(result) if result else None
 

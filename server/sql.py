@@ -1,0 +1,180 @@
+"""Plain SQL in one transaction, for the sync hot path, on either database.
+
+Piccolo builds and converts every query in Python, which costs more than the database work for
+the hundreds of rows a sync moves. Here the same tables are read and written with plain SQL:
+statements are written with `?` marks (rewritten to `$n` for PostgreSQL), rows come back as
+tuples, and SQLite values come raw — the caller converts only what it needs. Values are stored
+exactly as Piccolo stores them (its sqlite3 adapters are process-wide), so both can share tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import aiosqlite
+from piccolo.engine.postgres import PostgresEngine
+
+
+@functools.lru_cache(maxsize=256)
+def _numbered(sql: str) -> str:
+    """`?` marks as PostgreSQL's `$1, $2, ...`; our statements hold no other question mark."""
+    parts = sql.split("?")
+    return "".join(part + (f"${n}" if n < len(parts) else "") for n, part in enumerate(parts, start=1))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def as_text(value: Any) -> Any:
+    return value if value is None else str(value)
+
+
+def as_utc_text(value: datetime | None) -> str | None:
+    """A timestamp as Piccolo's sqlite3 adapter stores it: in UTC, `str()` of the datetime."""
+    return None if value is None else str(value.astimezone(UTC))
+
+
+def as_date_text(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def uuid_value(value: Any) -> UUID | None:
+    """A UUID read back: SQLite gives its text."""
+    return value if value is None or isinstance(value, UUID) else UUID(value)
+
+
+def date_value(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def datetime_value(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+class Connection:
+    """One connection inside one transaction.
+
+    `uuid`, `timestamp` and `day` turn values into what the database takes. For SQLite that is
+    the text Piccolo's adapters would make, done here because a Python adapter called per value
+    by sqlite3 costs more than the conversion itself."""
+
+    def __init__(self, raw: Any, postgres: bool):
+        self.raw = raw
+        self.postgres = postgres
+        self.uuid: Callable[[Any], Any] = _same if postgres else as_text
+        self.timestamp: Callable[[datetime | None], Any] = _same if postgres else as_utc_text
+        self.day: Callable[[date | None], Any] = _same if postgres else as_date_text
+        self.pending: list[asyncio.Future] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        if self.postgres:
+            return await self.raw.fetch(_numbered(sql), *args)
+        return list(await self.raw.execute_fetchall(sql, args))
+
+    async def fetchone(self, sql: str, *args: Any) -> Sequence[Any] | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        if self.postgres:
+            await self.raw.execute(_numbered(sql), *args)
+        else:
+            await self.raw.execute(sql, args)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            await self.raw.executemany(_numbered(sql), rows)
+        else:
+            await self.raw.executemany(sql, rows)
+
+    async def submit_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """executemany that SQLite runs in its thread while the caller builds the next rows;
+        `flush` waits for them. PostgreSQL's connection takes one statement at a time."""
+        if self.postgres or not rows:
+            await self.executemany(sql, rows)
+        else:
+            self.pending.append(asyncio.ensure_future(self.raw.executemany(sql, rows)))
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    def one_of(self, column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
+        """`column IN (...)` as a condition and its parameters."""
+        values = list(values)
+        if self.postgres:
+            return f"{column} = ANY(?)", [values]
+        return f"{column} IN ({', '.join('?' * len(values))})", values
+
+
+@asynccontextmanager
+async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
+    """A transaction on its own connection. Writes on SQLite take the write lock up front
+    (BEGIN IMMEDIATE); reads see one snapshot on both databases."""
+    if isinstance(engine, PostgresEngine):
+        async with engine.transaction() as piccolo_transaction:
+            connection = Connection(piccolo_transaction.connection, postgres=True)
+            if not write:
+                await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield connection
+        return
+    idle = _idle.get(engine.connection_kwargs["database"])
+    raw = idle.pop() if idle else await _connect(engine)
+    try:
+        await raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        connection = Connection(raw, postgres=False)
+        try:
+            yield connection
+            await connection.flush()
+        except BaseException:
+            await asyncio.gather(*connection.pending, return_exceptions=True)
+            await raw.execute("ROLLBACK")
+            raise
+        await raw.execute("COMMIT")
+    except BaseException:
+        await raw.close()  # a connection in an unknown state is not reused
+        raise
+    if idle is not None and len(idle) < IDLE_CONNECTIONS:
+        idle.append(raw)
+    else:
+        await raw.close()
+
+
+# Opening a SQLite connection starts a thread and reads the schema: while the app runs, a few
+# are kept open. Elsewhere (commands, scripts) each transaction opens and closes its own, as a
+# kept connection's thread would keep the process from ending.
+IDLE_CONNECTIONS = 4
+_idle: dict[str, list[aiosqlite.Connection]] = {}
+
+
+def keep_connections(engine: Any) -> None:
+    """Keep idle SQLite connections of this engine open until close_idle (the app's lifespan)."""
+    if not isinstance(engine, PostgresEngine):
+        _idle.setdefault(engine.connection_kwargs["database"], [])
+
+
+async def _connect(engine: Any) -> aiosqlite.Connection:
+    kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in ("detect_types", "isolation_level")}
+    raw = await aiosqlite.connect(**kwargs, isolation_level=None)
+    await raw.execute("PRAGMA foreign_keys = 1")
+    return raw
+
+
+async def close_idle(engine: Any) -> None:
+    """Close the kept SQLite connections of this engine (at shutdown)."""
+    if isinstance(engine, PostgresEngine):
+        return
+    for raw in _idle.pop(engine.connection_kwargs["database"], []):
+        await raw.close()
