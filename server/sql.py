@@ -169,6 +169,7 @@ async def _connect(engine: Any) -> aiosqlite.Connection:
     kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in ("detect_types", "isolation_level")}
     raw = await aiosqlite.connect(**kwargs, isolation_level=None)
     await raw.execute("PRAGMA foreign_keys = 1")
+    await raw.execute("PRAGMA cache_size = -32768")  # 32 MiB of pages, not 2 MiB
     return raw
 
 

@@ -102,32 +102,47 @@ _SHAPES = {
 }
 
 
+def _holds_text(field_type: Any) -> bool:
+    """A free string, or a list of them; a Literal's strings are fixed and need no NUL check."""
+    info = msgspec.inspect.type_info(field_type)
+    for kind in info.types if isinstance(info, msgspec.inspect.UnionType) else (info,):
+        if isinstance(kind, msgspec.inspect.ListType):
+            kind = kind.item_type
+        if isinstance(kind, msgspec.inspect.StrType):
+            return True
+    return False
+
+
+# Per entity: the fields only some roles write, those that hold text (checked for NUL), the sets.
+_RESTRICTED = {entity: {n: f.writers for n, f in spec.items() if f.writers != EVERYONE} for entity, spec in ENTITIES.items()}
+_TEXTUAL = {entity: {n for n, f in spec.items() if _holds_text(f.type)} for entity, spec in ENTITIES.items()}
+_SETS = {entity: {n for n, f in spec.items() if f.kind == "set"} for entity, spec in ENTITIES.items()}
+
+
 def validate(mutation: Mutation, actor: Actor, current: Record | None) -> dict[str, Any]:
     """The sent fields converted to their types, or Rejected with the reason (R8)."""
-    spec = ENTITIES.get(mutation.entity)
-    if spec is None:
-        raise Rejected(f"unknown entity {mutation.entity!r}")
+    entity, fields = mutation.entity, mutation.fields
+    if entity not in ENTITIES:
+        raise Rejected(f"unknown entity {entity!r}")
     if actor.role not in EVERYONE:
         raise Rejected("only volunteers and coordinators sync records")
     if current is not None and not may_write(actor, current):
         raise Rejected("not yours to change")
-    for name in mutation.fields:
-        if name in SERVER_ONLY:
-            raise Rejected(f"{name} is set by the server")
-        if name in spec and actor.role not in spec[name].writers:
+    if not SERVER_ONLY.isdisjoint(fields):
+        raise Rejected(f"{next(n for n in fields if n in SERVER_ONLY)} is set by the server")
+    for name, writers in _RESTRICTED[entity].items():
+        if name in fields and actor.role not in writers:
             raise Rejected(f"{name} is for coordination to set")
     try:
-        shaped = msgspec.convert(mutation.fields, _SHAPES[mutation.entity])
+        shaped = msgspec.convert(fields, _SHAPES[entity])
     except msgspec.ValidationError as error:
         raise Rejected(str(error).replace("Object contains unknown field", "unknown field")) from None
-    values = {}
-    for name in mutation.fields:
-        converted = getattr(shaped, name)
-        if _has_nul(converted):
+    values = {name: getattr(shaped, name) for name in fields}
+    for name in _TEXTUAL[entity].intersection(values):
+        if _has_nul(values[name]):
             raise Rejected(f"{name} contains a NUL character")
-        if spec[name].kind == "set":
-            converted = sorted(set(converted))
-        values[name] = converted
+    for name in _SETS[entity].intersection(values):
+        values[name] = sorted(set(values[name]))
     if "status" in values:
         allowed = REVIEW_STATUSES + VOLUNTEER_STATUSES if actor.role == "coordinator" else VOLUNTEER_STATUSES
         if values["status"] not in allowed:

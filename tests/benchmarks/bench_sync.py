@@ -62,6 +62,52 @@ def baseline(rows: int) -> float:
     return rows / elapsed
 
 
+def push_floor(rows: int) -> float:
+    """Raw sqlite3 doing only the writes a push must make for a new record (R1, R2, R13): the
+    record with its sync columns, its revision, its change-log entry, in tables with the app's
+    keys and indexes, one transaction per batch. No app can push faster than this on SQLite."""
+    with tempfile.TemporaryDirectory() as directory:
+        connection = sqlite3.connect(Path(directory) / "floor.sqlite3", isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executescript(
+            "CREATE TABLE visit_log (id TEXT PRIMARY KEY, organisation TEXT, owner TEXT, version INTEGER, seq INTEGER, "
+            "deleted_at TEXT, field_versions TEXT, field_authors TEXT, created_at TEXT, updated_at TEXT, "
+            "assignment_id TEXT, client_id TEXT, date TEXT, start_time TEXT, duration_minutes INTEGER, place_type TEXT, "
+            "place_name TEXT, topics TEXT, outcome TEXT, follow_up_needed INTEGER, follow_up_text TEXT, follow_up_due TEXT, "
+            "travel_km REAL, expenses_cents INTEGER, status TEXT, coordinator_comment TEXT);"
+            "CREATE INDEX visit_log_seq ON visit_log (seq);"
+            "CREATE TABLE revision (id INTEGER PRIMARY KEY, organisation TEXT, entity TEXT, record_id TEXT, version INTEGER, "
+            "op TEXT, fields TEXT, actor TEXT, device TEXT, at TEXT, client_time TEXT);"
+            "CREATE INDEX revision_record ON revision (record_id);"
+            "CREATE TABLE change_log (id INTEGER PRIMARY KEY, organisation TEXT, seq INTEGER, entity TEXT, record_id TEXT, "
+            "before TEXT);"
+            "CREATE INDEX change_log_seq ON change_log (seq); CREATE INDEX change_log_record ON change_log (record_id);"
+        )
+        organisation, owner, device_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        now, fields = str(datetime.now(UTC)), json.dumps(LOG)
+        records, revisions, log = [], [], []
+        for n in range(rows):
+            record_id = str(uuid.uuid4())
+            records.append((record_id, organisation, owner, 1, n, None, "{}", json.dumps({"": f"{owner}:{device_id}"}), now,
+                            now, None, None, LOG["date"], LOG["start_time"], 60, "jobcenter", LOG["place_name"],
+                            json.dumps(LOG["topics"]), LOG["outcome"], 0, "", None, 4.5, 0, "submitted", ""))
+            revisions.append((organisation, "visit_log", record_id, 1, "create", fields, owner, device_id, now, None))
+            log.append((organisation, n, "visit_log", record_id, None))
+        started = time.perf_counter()
+        for start in range(0, rows, BATCH):
+            end = start + BATCH
+            connection.execute("BEGIN IMMEDIATE")
+            connection.executemany(f"INSERT INTO visit_log VALUES ({', '.join('?' * 26)})", records[start:end])
+            connection.executemany("INSERT INTO revision (organisation, entity, record_id, version, op, fields, actor, "
+                                   "device, at, client_time) VALUES (?,?,?,?,?,?,?,?,?,?)", revisions[start:end])
+            connection.executemany("INSERT INTO change_log (organisation, seq, entity, record_id, before) VALUES (?,?,?,?,?)",
+                                   log[start:end])
+            connection.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        connection.close()
+    return rows / elapsed
+
+
 async def device(http: httpx.AsyncClient, login: str) -> str:
     await http.get("/login")
     token = http.cookies.get("__Host-csrf")
@@ -160,6 +206,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL DSN; a database lotsenbuch_bench is made there")
     args = parser.parse_args()
     base = baseline(TOTAL)
+    floor = push_floor(TOTAL)
     with tempfile.TemporaryDirectory() as directory:
         database_url = asyncio.run(fresh_postgres(args.postgres)) if args.postgres else None
         settings = Settings(data_dir=Path(directory), secret_key="b" * 40, database_url=database_url,
@@ -168,6 +215,7 @@ def main() -> None:
     kind = "postgresql" if args.postgres else "sqlite"
     table = [
         ("raw sqlite3 executemany upserts (baseline)", base, 1.0),
+        ("raw sqlite3: only the writes a push must make", floor, floor / base),
         (f"push new visit logs, batches of {BATCH}", figures["push_per_s"], figures["push_per_s"] / base),
         ("pull all from a fresh device, pages of 1000", figures["pull_per_s"], figures["pull_per_s"] / base),
         ("push edits on stale bases (all conflicts)", figures["conflicting_per_s"], figures["conflicting_per_s"] / base),
@@ -177,7 +225,7 @@ def main() -> None:
     for name, rate, ratio in table:
         print(f"{name:<48} {rate:>12,.0f} {ratio:>11.3f}")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"sync-{kind}.json").write_text(json.dumps({"database": kind, "baseline_per_s": base, **figures}, indent=2))
+    (RESULTS / f"sync-{kind}.json").write_text(json.dumps({"database": kind, "baseline_per_s": base, "push_floor_per_s": floor, **figures}, indent=2))
 
 
 if __name__ == "__main__":
