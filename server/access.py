@@ -9,7 +9,8 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from server.errors import NotAuthenticated, NotFound
+from server.errors import Forbidden, NotAuthenticated, NotFound
+from server.i18n import N_
 
 ROLES = ("volunteer", "coordinator", "admin")
 PUBLIC = "public"
@@ -48,3 +49,9 @@ def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         return
     # Another role's page answers as if it did not exist: it reveals nothing.
     raise NotFound()
+
+
+def require_client_access(connection: ASGIConnection) -> None:
+    """Client data needs a volunteer's confidentiality pledge (coordinators always have it)."""
+    if not connection.user.may_see_client_data:
+        raise Forbidden(N_("Your confidentiality pledge is not recorded yet; ask your coordinator."))

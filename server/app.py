@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
@@ -18,11 +19,16 @@ from server.clock import Clock, system_clock
 from server.access import access_rule, guard, public
 from server.accounts.sessions import cookie_name, session_middleware
 from server.accounts.views import InvitationController, ProfileController, SignInController
+from server.assignments.views import AssignmentController
+from server.clients.views import ClientController
 from server.conflicts.views import ConflictController
 from server.errors import EXCEPTION_HANDLERS
 from server.home.views import healthz, start
+from server.messages.views import InboxController, MessageController
 from server.organisations.views import AdminController
+from server.requests.views import OfferController, PublicRequestController, RequestController
 from server.sync_api import sync
+from server.visits.views import ReviewController
 from server.volunteers.views import VolunteerController
 from server.security import body_checks, security_headers
 from server.settings import Settings
@@ -30,7 +36,8 @@ from server.templating import template_config
 
 ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
-    sync, ConflictController,
+    sync, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
+    AssignmentController, ReviewController, MessageController, InboxController,
 ]
 
 
@@ -41,6 +48,10 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     async def check_database() -> None:
         await db.require_migrated()
         sql.keep_connections(engine)
+        # A sync makes a few objects per row and frees them at its end; with Python's default
+        # threshold (700 allocations) the collector ran dozens of times per request. Measured
+        # in tests/benchmarks/bench_sync.py: push about 10 %, pull about 25 % faster.
+        gc.set_threshold(50_000, 20, 50)
         if settings.uses_postgres:
             await engine.start_connection_pool(min_size=1, max_size=10)
 

@@ -11,8 +11,10 @@ from datetime import datetime, timedelta
 
 from server import sync_store
 from server.accounts.store import Language, create_user, update_user
+from server.clients.store import create_client
 from server.notes.tables import Note
 from server.organisations import store as organisations
+from server.requests import store as requests
 from sync.types import Actor, Mutation
 
 ORGANISATION = "Kommunales Integrationszentrum Musterstadt"
@@ -65,6 +67,7 @@ async def seed(now: datetime, records: bool = True) -> list[tuple[str, str]]:
         ids[username] = user_id
     if records:
         await _records(organisation_id, ids, now)
+        await _coordination(organisation_id, ids, now)
     return [(username, role) for username, _, role, _ in PEOPLE]
 
 
@@ -119,3 +122,35 @@ async def _records(organisation_id, ids: dict, now: datetime) -> None:
     # Amina, offline on the way home, corrected the same duration: both values are kept.
     phone = Actor(user_id=ids["lotse1"], organisation_id=organisation_id, role="volunteer", device_id=None)
     await write(phone, upsert(logs[3], "visit_log", {"duration_minutes": 50}, base=1))
+
+
+async def _coordination(organisation_id, ids: dict, now: datetime) -> None:
+    """Three clients and the requests of a normal week: one just in from the public form, one
+    being matched, one offered to Amina and waiting for her answer, one she accepted for tomorrow."""
+    fatima = await create_client(organisation_id, now, alias="Fatima", languages=["ar", "fr"], district="Nordstadt",
+                                 needs="Termine bei Behörden und in der Kita; spricht etwas Französisch.",
+                                 consent_on=(now - timedelta(days=30)).date())
+    oleksandr = await create_client(organisation_id, now, alias="Oleksandr", languages=["uk", "ru"], district="Südstadt",
+                                    needs="Arbeitssuche, Anerkennung des Berufsabschlusses.",
+                                    consent_on=(now - timedelta(days=14)).date())
+    tesfay = await create_client(organisation_id, now, alias="Tesfay", languages=["ti", "en"], district="Innenstadt",
+                                 needs="Arzttermine für die Familie.", consent_on=(now - timedelta(days=7)).date())
+    day = lambda n: (now + timedelta(days=n)).date()  # noqa: E731
+    await requests.create_request(
+        organisation_id, now, source="public", status="new", requester="Grundschule am Park, Frau Yilmaz",
+        contact="0521 123456", language="ar", purpose="kita_schule", day=day(6), time_from="14:00", time_to="15:00",
+        place="Grundschule am Park", description="Elterngespräch zur Einschulung, Mutter spricht Arabisch.")
+    await requests.create_request(
+        organisation_id, now, source="coordinator", status="matching", client=oleksandr, language="uk", purpose="arbeit",
+        day=day(3), time_from="10:00", place="Jobcenter Musterstadt Mitte", description="Erstgespräch Arbeitsvermittlung.")
+    offered = await requests.create_request(
+        organisation_id, now, source="coordinator", status="matching", client=tesfay, language="ti", purpose="arzt",
+        day=day(4), time_from="08:30", place="Kinderarztpraxis am Markt", description="Vorsorgeuntersuchung der Tochter.")
+    await requests.make_offers(offered, organisation_id, [ids["lotse1"]], now)
+    accepted = await requests.create_request(
+        organisation_id, now, source="coordinator", status="matching", client=fatima, language="ar", purpose="behoerde",
+        day=day(1), time_from="09:00", place="Ausländerbehörde Musterstadt, Zimmer 214",
+        description="Abholung des elektronischen Aufenthaltstitels.")
+    await requests.make_offers(accepted, organisation_id, [ids["lotse1"]], now)
+    [offer] = await requests.offers_of_request(accepted.id, organisation_id)
+    await requests.answer_offer(offer.id, ids["lotse1"], organisation_id, True, now)

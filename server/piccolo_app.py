@@ -5,8 +5,12 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from server.accounts.tables import Device, Invitation, Throttle, User, UserSession
+from server.assignments.tables import Assignment
+from server.clients.tables import Client
+from server.messages.tables import Message, MessageRecipient
 from server.notes.tables import Note
 from server.organisations.tables import Organisation
+from server.requests.tables import HelpRequest, Offer
 from server.sync_tables import ChangeLog, DevicePush, Revision, SyncClock, SyncConflict
 from server.visits.tables import VisitLog
 
@@ -15,6 +19,7 @@ import migrations
 TABLES = [
     Organisation, User, Device, UserSession, Invitation, Throttle,
     SyncClock, ChangeLog, Revision, SyncConflict, DevicePush, Note, VisitLog,
+    Client, HelpRequest, Offer, Assignment, Message, MessageRecipient,
 ]
 
 APP_CONFIG = AppConfig(

@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 
 import pwa
 from server.accounts.forms import DAYPARTS, LANGUAGE_CODES, WEEKDAYS
+from server.requests import labels
 from server.errors import locale_of
 from server.i18n import translations
 
@@ -78,6 +79,7 @@ def make_environment() -> Environment:
     environment.filters["date"] = _format_date
     environment.filters["datetime"] = _format_datetime
     environment.globals["locale_of"] = locale_of
+    environment.globals["labels"] = labels
     # Unmatched paths (404) never pass the session middleware, so read the user from the scope.
     environment.globals["current_user"] = lambda request: request.scope.get("user")
     return environment

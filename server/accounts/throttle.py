@@ -77,3 +77,19 @@ def _within(address: str, networks: list) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in networks)
+
+
+async def take(key: str, limit: int, window: timedelta, now: datetime) -> int:
+    """Count one use of `key` (e.g. a form sent from one address): 0 while at most `limit` fall
+    in the current window, else the seconds until the window ends (nothing is counted then)."""
+    row = await Throttle.objects().where(Throttle.key == key).first()
+    if row is None:
+        await Throttle.insert(Throttle(key=key, failures=1, window_start=now))
+        return 0
+    if now - row.window_start > window:
+        row.failures, row.window_start = 0, now
+    if row.failures >= limit:
+        return max(1, math.ceil((row.window_start + window - now).total_seconds()))
+    row.failures += 1
+    await row.save()
+    return 0

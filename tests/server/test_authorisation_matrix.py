@@ -56,6 +56,13 @@ class Org:
     second_device: object = None
     secret_name: str = ""
     conflict: object = None
+    client: object = None
+    request: object = None
+    reference: str = ""
+    offer: object = None
+    assignment: object = None
+    visit_log: object = None
+    message: object = None
 
 
 async def _organisation(name: str, secret: str, now) -> Org:
@@ -74,7 +81,41 @@ async def _organisation(name: str, secret: str, now) -> Org:
     )
     org.second_device = await store.create_device(org.second_volunteer, "Handy", now)
     org.conflict = await _conflict(org, now)
+    await _coordination(org, now)
     return org
+
+
+async def _coordination(org: Org, now) -> None:
+    """A client, a public request, an open offer to the volunteer, an assignment, a submitted log."""
+    import uuid
+
+    from server import sync_store
+    from server.clients.store import create_client
+    from server.requests import store as requests
+    from sync.types import Actor, Mutation
+
+    org.client = await create_client(org.id, now, alias=f"{org.secret_name} Klientin", languages=["ar"])
+    common = dict(language="ar", purpose="arzt", place=f"{org.secret_name} Praxis")
+    offered = await requests.create_request(org.id, now, source="public", status="new", client=org.client, **common)
+    org.request, org.reference = offered.id, offered.reference
+    assert await requests.make_offers(offered, org.id, [org.users["volunteer"]], now) == 1
+    org.offer = (await requests.offers_of_request(offered.id, org.id))[0].id
+    taken = await requests.create_request(org.id, now, source="coordinator", status="matching", client=org.client, **common)
+    await requests.make_offers(taken, org.id, [org.users["volunteer"]], now)
+    accepted = (await requests.offers_of_request(taken.id, org.id))[0].id
+    assert await requests.answer_offer(accepted, org.users["volunteer"], org.id, True, now) == "accepted"
+    org.assignment = (await requests.list_assignments(org.id, request_id=taken.id))[0].id
+    org.visit_log = uuid.uuid4()
+    volunteer = Actor(user_id=org.users["volunteer"], organisation_id=org.id, role="volunteer")
+    log = Mutation(mutation_id=1, entity="visit_log", id=org.visit_log, op="upsert",
+                   fields={"place_name": f"{org.secret_name} Amt", "status": "submitted", "date": "2026-03-02"})
+    [result] = await sync_store.apply_push(User._meta.db, volunteer, [log], now, uuid.uuid4)
+    assert result.status == "applied"
+    from server.messages import store as messages
+    from server.messages.tables import Message
+
+    assert await messages.send(org.id, org.users["coordinator"], f"{org.secret_name} Treffen", "Text", messages.Audience(), now) == 2
+    org.message = (await Message.select(Message.id).where(Message.organisation == org.id).first())["id"]
 
 
 async def _conflict(org: Org, now) -> object:
@@ -115,6 +156,13 @@ def _fill(path: str, org: Org, actor: str | None) -> str:
         "device_id": org.devices.get(actor or "volunteer") if path.startswith("/devices") else org.second_device,
         "token": "no-such-token",
         "conflict_id": org.conflict,
+        "client_id": org.client,
+        "request_id": org.request,
+        "reference": org.reference,
+        "offer_id": org.offer,
+        "assignment_id": org.assignment,
+        "log_id": org.visit_log,
+        "message_id": org.message,
     }
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), path)
 
@@ -136,7 +184,8 @@ def _allowed(rule, actor) -> bool:
 @pytest.mark.parametrize(("method", "path", "rule"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 async def test_authorisation_matrix(app, world, method, path, rule):
     own, other = world["own"], world["other"]
-    has_ids = "{" in path and "{token" not in path
+    # Public routes about an organisation (its request form) are open for every organisation.
+    has_ids = "{" in path and "{token" not in path and rule != PUBLIC
     for actor in ACTORS:
         async with _client_for(app, actor) as http:
             headers = await csrf_headers(http)

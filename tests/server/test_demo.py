@@ -17,3 +17,24 @@ async def test_the_demo_has_logs_in_every_state_notes_and_an_open_conflict(app, 
     async with make_client(app) as desk:
         await login(desk, "koordination")
         assert "Amina Haddad" in visible_text((await desk.get("/conflicts")).text)
+
+
+async def test_the_demo_shows_coordination_in_every_state(app, clock):
+    from server.assignments.tables import Assignment
+    from server.clients.tables import Client
+    from server.requests.tables import HelpRequest, Offer
+
+    await demo.seed(clock())
+    assert await Client.count() == 3
+    statuses = sorted(row["status"] for row in await HelpRequest.select(HelpRequest.status))
+    assert statuses == ["assigned", "matching", "new", "offered"]
+    assert sorted(row["status"] for row in await Offer.select(Offer.status)) == ["accepted", "open"]
+    assert await Assignment.count() == 1
+    async with make_client(app) as phone:
+        await login(phone, "lotse1")
+        assert "Kinderarztpraxis am Markt" in (await phone.get("/offers")).text
+        assert "Ausländerbehörde Musterstadt, Zimmer 214" in (await phone.get("/assignments")).text
+    async with make_client(app) as desk:
+        await login(desk, "koordination")
+        detail = visible_text((await desk.get("/requests?status=offered")).text)
+        assert "Arzt" in detail and "Tigrinya" in detail

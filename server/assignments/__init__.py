@@ -1,0 +1,1 @@
+"""Assignments: an accepted offer — who accompanies whom, when and where."""

@@ -1,0 +1,1 @@
+"""Clients: the newcomers volunteers accompany, pseudonymous by design."""

@@ -1,0 +1,52 @@
+"""Clients <-> their records; every query is limited to one organisation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+import msgspec
+
+from server.clients.tables import Client
+
+
+class ClientRecord(msgspec.Struct, frozen=True):
+    id: UUID
+    alias: str
+    languages: list[str]
+    district: str
+    needs: str
+    consent_on: date | None
+    active: bool
+
+
+def _record(row: dict) -> ClientRecord:
+    languages = row["languages"]
+    return ClientRecord(
+        id=row["id"], alias=row["alias"], district=row["district"], needs=row["needs"], consent_on=row["consent_on"],
+        active=row["active"], languages=msgspec.json.decode(languages) if isinstance(languages, str) else list(languages),
+    )
+
+
+async def list_clients(organisation_id: UUID, active_only: bool = False) -> list[ClientRecord]:
+    query = Client.select().where(Client.organisation == organisation_id).order_by(Client.alias)
+    if active_only:
+        query = query.where(Client.active == True)  # noqa: E712
+    return [_record(row) for row in await query]
+
+
+async def get_client(client_id: UUID, organisation_id: UUID) -> ClientRecord | None:
+    row = await Client.select().where((Client.id == client_id) & (Client.organisation == organisation_id)).first()
+    return _record(row) if row else None
+
+
+async def create_client(organisation_id: UUID, now: datetime, **values: object) -> UUID:
+    client_id = uuid4()
+    await Client.insert(Client(id=client_id, organisation=organisation_id, created_at=now, **values))
+    return client_id
+
+
+async def update_client(client_id: UUID, organisation_id: UUID, **values: object) -> bool:
+    updated = await Client.update({getattr(Client, k): v for k, v in values.items()}).where(
+        (Client.id == client_id) & (Client.organisation == organisation_id)).returning(Client.id)
+    return bool(updated)

@@ -1,0 +1,1 @@
+"""Requests for accompaniment, their matching to volunteers, and the offers made."""

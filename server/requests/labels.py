@@ -1,0 +1,22 @@
+"""What the codes of requests, offers and assignments are called on screen (gettext msgids)."""
+
+from server.i18n import N_
+
+PURPOSES = {
+    "behoerde": N_("Public office"), "arzt": N_("Doctor"), "kita_schule": N_("Kindergarten or school"),
+    "wohnung": N_("Housing"), "arbeit": N_("Work"), "sonstiges": N_("Other"),
+}
+REQUEST_STATUSES = {
+    "new": N_("new"), "matching": N_("matching"), "offered": N_("offered"), "assigned": N_("assigned"),
+    "done": N_("done"), "cancelled": N_("cancelled"),
+}
+OFFER_STATUSES = {
+    "open": N_("waiting for an answer"), "accepted": N_("accepted"), "declined": N_("declined"),
+    "taken": N_("already taken"), "withdrawn": N_("withdrawn"),
+}
+PLACE_TYPES = {
+    "auslaenderbehoerde": N_("Immigration office"), "jobcenter": N_("Jobcenter"), "sozialamt": N_("Social welfare office"),
+    "arztpraxis": N_("Doctor's practice"), "krankenhaus": N_("Hospital"), "kita_schule": N_("Kindergarten or school"),
+    "wohnungsamt": N_("Housing office"), "beratungsstelle": N_("Advice centre"), "sonstiges": N_("Other"),
+}
+LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}
