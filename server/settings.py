@@ -25,6 +25,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOTSENBUCH_TRUSTED_PROXIES": ("comma-separated IP addresses or networks of reverse proxies", ""),
     "LOTSENBUCH_LOG_LEVEL": ("one of " + ", ".join(LOG_LEVELS), "INFO"),
     "LOTSENBUCH_MAX_BODY_BYTES": ("the largest request body in bytes, a whole number from 1024", str(1024 * 1024)),
+    "LOTSENBUCH_OFFER_FLAG_HOURS": ("hours after which an unanswered offer is flagged for coordination, 1 to 720", "48"),
 }
 
 
@@ -41,6 +42,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     log_level: str = "INFO"
     max_body_bytes: int = 1024 * 1024
+    offer_flag_hours: int = 48
 
     @property
     def sqlite_path(self) -> Path:
@@ -67,6 +69,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "trusted_proxies": _networks(get("LOTSENBUCH_TRUSTED_PROXIES")),
             "log_level": _log_level(get("LOTSENBUCH_LOG_LEVEL")),
             "max_body_bytes": _body_limit(get("LOTSENBUCH_MAX_BODY_BYTES")),
+            "offer_flag_hours": _offer_flag_hours(get("LOTSENBUCH_OFFER_FLAG_HOURS")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -136,4 +139,10 @@ def _log_level(value: str) -> str:
 def _body_limit(value: str) -> int:
     if not value.isdigit() or int(value) < 1024:
         raise SettingsError(f"LOTSENBUCH_MAX_BODY_BYTES must be a whole number of bytes from 1024, not {value!r}.")
+    return int(value)
+
+
+def _offer_flag_hours(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 720:
+        raise SettingsError(f"LOTSENBUCH_OFFER_FLAG_HOURS must be a whole number of hours from 1 to 720, not {value!r}.")
     return int(value)

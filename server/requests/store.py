@@ -213,6 +213,13 @@ def _offer(row: dict) -> OfferRecord:
     )
 
 
+async def waiting_too_long(organisation_id: UUID, cutoff: datetime) -> set[UUID]:
+    """Requests with an offer still unanswered that was made before `cutoff`."""
+    rows = await Offer.select(Offer.request).where(
+        (Offer.organisation == organisation_id) & (Offer.status == "open") & (Offer.created_at < cutoff))
+    return {row["request"] for row in rows}
+
+
 class VolunteerOffer(msgspec.Struct, frozen=True):
     offer: OfferRecord
     request: RequestRecord

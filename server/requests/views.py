@@ -40,11 +40,16 @@ class RequestController(Controller):
     path = "/requests"
 
     @get("/", opt=COORDINATION)
-    async def index(self, request: Request, status: FromQuery[str | None] = None) -> Template:
+    async def index(
+        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+        status: FromQuery[str | None] = None,
+    ) -> Template:
         status = status if status in store.STATUSES else None
         organisation_id = request.user.organisation_id
+        cutoff = clock() - timedelta(hours=settings.offer_flag_hours)
         return render(request, "requests/list.html", requests=await store.list_requests(organisation_id, status),
-                      counts=await store.count_by_status(organisation_id), status=status, statuses=store.STATUSES)
+                      counts=await store.count_by_status(organisation_id), status=status, statuses=store.STATUSES,
+                      waiting=await store.waiting_too_long(organisation_id, cutoff), flag_hours=settings.offer_flag_hours)
 
     @get("/new", opt=COORDINATION)
     async def new(self, request: Request) -> Template:
@@ -66,9 +71,11 @@ class RequestController(Controller):
         return Redirect(f"/requests/{created.id}", status_code=303)
 
     @get("/{request_id:uuid}", opt=COORDINATION)
-    async def detail(self, request: Request, clock: NamedDependency[Clock], request_id: FromPath[UUID]) -> Template:
+    async def detail(
+        self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock], request_id: FromPath[UUID],
+    ) -> Template:
         found = await _request(request, request_id)
-        return await _detail(request, found, clock().date(), offered=None)
+        return await _detail(request, found, clock(), settings.offer_flag_hours)
 
     @post("/{request_id:uuid}/offers", opt=COORDINATION)
     async def offer(self, request: Request, clock: NamedDependency[Clock], request_id: FromPath[UUID]) -> Template | Redirect:
@@ -92,14 +99,15 @@ class RequestController(Controller):
         return Redirect(f"/requests/{found.id}", status_code=303)
 
 
-async def _detail(request: Request, found: store.RequestRecord, today, offered) -> Template:
+async def _detail(request: Request, found: store.RequestRecord, now, flag_hours: int) -> Template:
     organisation_id = request.user.organisation_id
     client = await get_client(found.client_id, organisation_id) if found.client_id else None
     offers = await store.offers_of_request(found.id, organisation_id)
-    ranking = await store.candidates(found, organisation_id, today) if found.status in store.OPEN_STATUSES else None
+    ranking = await store.candidates(found, organisation_id, now.date()) if found.status in store.OPEN_STATUSES else None
     assignment = next(iter(await store.list_assignments(organisation_id, request_id=found.id)), None)
     return render(request, "requests/detail.html", item=found, client=client, offers=offers, ranking=ranking,
-                  offered_to={o.volunteer_id for o in offers}, assignment=assignment)
+                  offered_to={o.volunteer_id for o in offers}, assignment=assignment,
+                  cutoff=now - timedelta(hours=flag_hours), flag_hours=flag_hours)
 
 
 class PublicRequestController(Controller):

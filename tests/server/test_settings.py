@@ -26,6 +26,7 @@ def test_every_variable_is_read(tmp_path):
         "LOTSENBUCH_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16",
         "LOTSENBUCH_LOG_LEVEL": "debug",
         "LOTSENBUCH_MAX_BODY_BYTES": "2048",
+        "LOTSENBUCH_OFFER_FLAG_HOURS": "24",
     })
     assert settings.uses_postgres
     assert settings.secret_key == "k" * 40
@@ -34,6 +35,7 @@ def test_every_variable_is_read(tmp_path):
     assert settings.trusted_proxies == ("10.0.0.1/32", "192.168.0.0/16")
     assert settings.log_level == "DEBUG"
     assert settings.max_body_bytes == 2048
+    assert settings.offer_flag_hours == 24
 
 
 @pytest.mark.parametrize(
@@ -46,6 +48,7 @@ def test_every_variable_is_read(tmp_path):
         ("LOTSENBUCH_TRUSTED_PROXIES", "proxy.local"),
         ("LOTSENBUCH_LOG_LEVEL", "LOUD"),
         ("LOTSENBUCH_MAX_BODY_BYTES", "12"),
+        ("LOTSENBUCH_OFFER_FLAG_HOURS", "0"),
     ],
 )
 def test_an_invalid_setting_names_the_variable_in_one_sentence(tmp_path, variable, value):

@@ -214,3 +214,20 @@ async def test_offers_only_reach_volunteers_with_a_pledge_and_a_cancelled_reques
     offer_id = (await Offer.select(Offer.id).first())["id"]
     assert await store.answer_offer(offer_id, amina, organisation_id, True, clock()) == "withdrawn"
     assert await Assignment.count() == 0
+
+
+async def test_an_offer_nobody_answers_is_flagged_after_the_configured_time(app, demo, clock):
+    organisation_id = await _organisation_id()
+    request = await store.create_request(organisation_id, clock(), source="coordinator", status="matching",
+                                         language="ar", purpose="arzt", place="Praxis Dr. Yilmaz")
+    await store.make_offers(request, organisation_id, [await _user_id("lotse1")], clock())
+    flag = "seit mehr als 48 Stunden"
+    async with signed_in(app, "koordination") as office:
+        assert flag not in visible_text((await office.get("/requests")).text)
+    clock.advance(hours=47)
+    async with signed_in(app, "koordination") as office:  # a browser session ends after 12 hours
+        assert flag not in visible_text((await office.get(f"/requests/{request.id}")).text)
+    clock.advance(hours=2)
+    async with signed_in(app, "koordination") as office:
+        assert flag in visible_text((await office.get("/requests")).text)
+        assert flag in visible_text((await office.get(f"/requests/{request.id}")).text)
