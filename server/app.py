@@ -23,6 +23,7 @@ from server.assignments.views import AssignmentController
 from server.clients.views import ClientController
 from server.conflicts.views import ConflictController
 from server.errors import EXCEPTION_HANDLERS
+from server.events.views import EventController, own_certificate
 from server.home.views import healthz, start
 from server.messages.views import InboxController, MessageController
 from server.organisations.views import AdminController
@@ -37,7 +38,7 @@ from server.templating import template_config
 ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
-    AssignmentController, ReviewController, MessageController, InboxController,
+    AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
 ]
 
 

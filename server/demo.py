@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from server import sync_store
 from server.accounts.store import Language, create_user, update_user
 from server.clients.store import create_client
+from server.events import store as events
+from server.messages import store as messages
 from server.notes.tables import Note
 from server.organisations import store as organisations
 from server.requests import store as requests
@@ -68,6 +70,7 @@ async def seed(now: datetime, records: bool = True) -> list[tuple[str, str]]:
     if records:
         await _records(organisation_id, ids, now)
         await _coordination(organisation_id, ids, now)
+        await _events_and_messages(organisation_id, ids, now)
     return [(username, role) for username, _, role, _ in PEOPLE]
 
 
@@ -154,3 +157,21 @@ async def _coordination(organisation_id, ids: dict, now: datetime) -> None:
     await requests.make_offers(accepted, organisation_id, [ids["lotse1"]], now)
     [offer] = await requests.offers_of_request(accepted.id, organisation_id)
     await requests.answer_offer(offer.id, ids["lotse1"], organisation_id, True, now)
+
+
+async def _events_and_messages(organisation_id, ids: dict, now: datetime) -> None:
+    """A Stammtisch Amina said yes to, a training that completes a module, Amina's modules so
+    far, and a message to the Arabic speakers."""
+    catalogue = await events.modules(organisation_id)
+    for module in catalogue[:5]:
+        await events.complete(module.id, ids["lotse1"], (now - timedelta(days=60)).date())
+    evening = (now + timedelta(days=4)).replace(hour=17, minute=30, second=0, microsecond=0)
+    stammtisch = await events.create_event(
+        organisation_id, now, kind="stammtisch", title="Stammtisch der Lots*innen", starts_at=evening,
+        place="Café Mitte, Marktplatz 2", description="Erfahrungen austauschen, neue Lots*innen kennenlernen.")
+    await events.answer(stammtisch, ids["lotse1"], "yes", now)
+    await events.create_event(
+        organisation_id, now, kind="training", title="Grundlagen der sozialen Sicherung", starts_at=evening + timedelta(days=7),
+        place="Rathaus, Raum 3", description="Bürgergeld, Wohngeld, Kinderzuschlag: wer hilft wo?", module=catalogue[5].id)
+    await messages.send(organisation_id, ids["koordination"], "Neue Sprechzeiten im Integrationszentrum",
+                        "Ab Montag sind wir dienstags und donnerstags bis 18 Uhr erreichbar.", messages.Audience(), now)

@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from server.accounts.tables import Device, Invitation, Throttle, User, UserSession
 from server.assignments.tables import Assignment
 from server.clients.tables import Client
+from server.events.tables import Event, EventResponse, Module, ModuleCompletion
 from server.messages.tables import Message, MessageRecipient
 from server.notes.tables import Note
 from server.organisations.tables import Organisation
@@ -19,7 +20,7 @@ import migrations
 TABLES = [
     Organisation, User, Device, UserSession, Invitation, Throttle,
     SyncClock, ChangeLog, Revision, SyncConflict, DevicePush, Note, VisitLog,
-    Client, HelpRequest, Offer, Assignment, Message, MessageRecipient,
+    Client, HelpRequest, Offer, Assignment, Message, MessageRecipient, Module, Event, EventResponse, ModuleCompletion,
 ]
 
 APP_CONFIG = AppConfig(

@@ -10,6 +10,7 @@ from piccolo.query.functions.aggregate import Count
 
 from server.accounts.tables import User
 from server.organisations.tables import Organisation
+from server.events.store import seed_catalogue
 
 
 class OrganisationRecord(msgspec.Struct, frozen=True):
@@ -22,6 +23,7 @@ class OrganisationRecord(msgspec.Struct, frozen=True):
 async def create_organisation(name: str, now: datetime) -> UUID:
     organisation = Organisation(name=name.strip(), created_at=now)
     await organisation.save()
+    await seed_catalogue(organisation.id)
     return organisation.id
 
 

@@ -19,4 +19,6 @@ PLACE_TYPES = {
     "arztpraxis": N_("Doctor's practice"), "krankenhaus": N_("Hospital"), "kita_schule": N_("Kindergarten or school"),
     "wohnungsamt": N_("Housing office"), "beratungsstelle": N_("Advice centre"), "sonstiges": N_("Other"),
 }
+EVENT_KINDS = {"stammtisch": N_("Stammtisch"), "training": N_("Training"), "supervision": N_("Supervision")}
+ANSWERS = {"yes": N_("I will come"), "maybe": N_("Maybe"), "no": N_("I cannot come")}
 LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}

@@ -14,7 +14,11 @@ from server.accounts import store
 from server.accounts.forms import read_profile
 from server.accounts.links import invitation_link
 from server.clock import Clock
-from server.errors import NotFound
+from server.errors import BadRequest, NotFound
+from server.events import store as events
+from server.events.views import certificate_page
+from server.i18n import N_
+from server.requests.forms import parse_day, parse_uuid
 from server.settings import Settings
 from server.templating import render
 from server.volunteers.forms import (
@@ -29,6 +33,12 @@ async def _volunteer(request: Request, volunteer_id: UUID) -> store.UserRecord:
     if user is None or user.role != "volunteer":
         raise NotFound()
     return user
+
+
+async def _qualification(request: Request, volunteer: store.UserRecord) -> dict:
+    catalogue = await events.modules(request.user.organisation_id)
+    done = await events.completions(volunteer.id, request.user.organisation_id)
+    return {"catalogue": catalogue, "done": done, "certificate": events.certificate_due(catalogue, done)}
 
 
 class VolunteerController(Controller):
@@ -67,7 +77,7 @@ class VolunteerController(Controller):
         volunteer = await _volunteer(request, volunteer_id)
         return render(
             request, "volunteers/detail.html", volunteer=volunteer, profile=volunteer, errors={},
-            devices=await store.list_devices(volunteer.id), saved=False,
+            devices=await store.list_devices(volunteer.id), saved=False, **await _qualification(request, volunteer),
         )
 
     @post("/{volunteer_id:uuid}", opt=COORDINATION)
@@ -89,7 +99,7 @@ class VolunteerController(Controller):
         return render(
             request, "volunteers/detail.html", status_code=400 if errors else 200, volunteer=volunteer,
             profile=profile if errors else volunteer, errors=errors, devices=await store.list_devices(volunteer.id),
-            saved=not errors,
+            saved=not errors, **await _qualification(request, volunteer),
         )
 
     @post("/{volunteer_id:uuid}/pledge", opt=COORDINATION)
@@ -102,7 +112,7 @@ class VolunteerController(Controller):
             return render(
                 request, "volunteers/detail.html", status_code=400, volunteer=volunteer, profile=volunteer,
                 errors={"signed_on": PLEDGE_INVALID},
-                devices=await store.list_devices(volunteer.id), saved=False,
+                devices=await store.list_devices(volunteer.id), saved=False, **await _qualification(request, volunteer),
             )
         await store.update_user(volunteer.id, request.user.organisation_id, pledge_signed_on=signed_on)
         return Redirect(f"/volunteers/{volunteer.id}", status_code=303)
@@ -136,3 +146,20 @@ class VolunteerController(Controller):
         if not await store.revoke_device(device_id, volunteer.id, clock()):
             raise NotFound()
         return Redirect(f"/volunteers/{volunteer.id}", status_code=303)
+
+    @post("/{volunteer_id:uuid}/modules", opt=COORDINATION)
+    async def complete_module(self, request: Request, clock: NamedDependency[Clock], volunteer_id: FromPath[UUID]) -> Redirect:
+        volunteer = await _volunteer(request, volunteer_id)
+        form = await request.form()
+        catalogue = {m.id for m in await events.modules(request.user.organisation_id)}
+        module_id = parse_uuid(str(form.get("module", "")))
+        completed_on = parse_day(str(form.get("completed_on", "")))
+        if module_id not in catalogue or completed_on is None or completed_on > clock().date():
+            raise BadRequest(N_("Please choose a module and the day it was completed, not in the future."))
+        await events.complete(module_id, volunteer.id, completed_on)
+        return Redirect(f"/volunteers/{volunteer.id}", status_code=303)
+
+    @get("/{volunteer_id:uuid}/certificate", opt=COORDINATION)
+    async def certificate(self, request: Request, volunteer_id: FromPath[UUID]) -> Template:
+        volunteer = await _volunteer(request, volunteer_id)
+        return await certificate_page(request, volunteer.id)

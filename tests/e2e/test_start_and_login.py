@@ -57,7 +57,7 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(phone, live_server)
     phone.get_by_role("button", name="Anmelden").click()
     phone.wait_for_url(live_server + "/")
     for path in ("/", "/volunteers", "/conflicts", "/profile", "/devices", "/requests", "/requests/new", "/clients", "/clients/new",
-                 "/review", "/assignments"):
+                 "/review", "/assignments", "/messages", "/events", "/events/new"):
         phone.goto(live_server + path)
         overflow = phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow}px too wide"

@@ -63,6 +63,7 @@ class Org:
     assignment: object = None
     visit_log: object = None
     message: object = None
+    event: object = None
 
 
 async def _organisation(name: str, secret: str, now) -> Org:
@@ -116,6 +117,15 @@ async def _coordination(org: Org, now) -> None:
 
     assert await messages.send(org.id, org.users["coordinator"], f"{org.secret_name} Treffen", "Text", messages.Audience(), now) == 2
     org.message = (await Message.select(Message.id).where(Message.organisation == org.id).first())["id"]
+    from datetime import timedelta
+
+    from server.events import store as events
+
+    org.event = await events.create_event(org.id, now, kind="training", title=f"{org.secret_name} Schulung",
+                                          starts_at=now + timedelta(days=3))
+    for module in await events.modules(org.id):  # both volunteers have their certificate
+        for volunteer in (org.users["volunteer"], org.second_volunteer):
+            await events.complete(module.id, volunteer, now.date())
 
 
 async def _conflict(org: Org, now) -> object:
@@ -163,6 +173,7 @@ def _fill(path: str, org: Org, actor: str | None) -> str:
         "assignment_id": org.assignment,
         "log_id": org.visit_log,
         "message_id": org.message,
+        "event_id": org.event,
     }
     return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), path)
 

@@ -38,3 +38,8 @@ async def test_the_demo_shows_coordination_in_every_state(app, clock):
         await login(desk, "koordination")
         detail = visible_text((await desk.get("/requests?status=offered")).text)
         assert "Arzt" in detail and "Tigrinya" in detail
+        assert "Grundlagen der sozialen Sicherung" in (await desk.get("/events")).text
+    async with make_client(app) as phone:
+        await login(phone, "lotse1")
+        assert "Neue Sprechzeiten" in (await phone.get("/inbox")).text
+        assert 'aria-pressed="true">Ich komme' in (await phone.get("/events")).text
