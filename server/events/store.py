@@ -80,6 +80,14 @@ async def responses(event_id: UUID) -> dict[UUID, ResponseRecord]:
     return {r["volunteer"]: ResponseRecord(volunteer_id=r["volunteer"], answer=r["answer"], attended=r["attended"]) for r in rows}
 
 
+async def answers_of(volunteer_id: UUID, event_ids: list[UUID]) -> dict[UUID, ResponseRecord]:
+    """This volunteer's answers to these events, by event."""
+    if not event_ids:
+        return {}
+    rows = await EventResponse.select().where((EventResponse.volunteer == volunteer_id) & EventResponse.event.is_in(event_ids))
+    return {r["event"]: ResponseRecord(volunteer_id=r["volunteer"], answer=r["answer"], attended=r["attended"]) for r in rows}
+
+
 async def answer(event_id: UUID, volunteer_id: UUID, reply: str, now: datetime) -> None:
     updated = await EventResponse.update({EventResponse.answer: reply, EventResponse.answered_at: now}).where(
         (EventResponse.event == event_id) & (EventResponse.volunteer == volunteer_id)).returning(EventResponse.id)

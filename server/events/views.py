@@ -66,7 +66,7 @@ class EventController(Controller):
     async def index(self, request: Request, clock: NamedDependency[Clock]) -> Template:
         user = request.user
         events = await store.list_events(user.organisation_id, since=clock() - timedelta(days=1))
-        answers = {e.id: (await store.responses(e.id)).get(user.id) for e in events} if user.role == "volunteer" else {}
+        answers = await store.answers_of(user.id, [e.id for e in events]) if user.role == "volunteer" else {}
         return render(request, "events/list.html", events=events, answers=answers)
 
     @get("/new", opt=COORDINATION)

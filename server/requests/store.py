@@ -227,21 +227,24 @@ class VolunteerOffer(msgspec.Struct, frozen=True):
 
 
 async def offers_for_volunteer(volunteer_id: UUID, organisation_id: UUID) -> list[VolunteerOffer]:
-    """The volunteer's offers, open ones first, newest first."""
+    """The volunteer's offers, open ones first, newest first; one query."""
+    request_columns = [getattr(Offer.request, name).as_alias(f"r_{name}") for name in _REQUEST_COLUMNS]
     rows = await Offer.select(
         Offer.id, Offer.request, Offer.volunteer, Offer.volunteer.display_name.as_alias("name"), Offer.status,
-        Offer.created_at, Offer.answered_at,
+        Offer.created_at, Offer.answered_at, *request_columns, Offer.request.client.alias.as_alias("client_alias"),
     ).where((Offer.volunteer == volunteer_id) & (Offer.organisation == organisation_id)).order_by(
         Offer.created_at, ascending=False)
-    found = []
-    for row in rows:
-        request = await get_request(row["request"], organisation_id)
-        if request is None:
-            continue
-        client = await get_client(request.client_id, organisation_id) if request.client_id else None
-        found.append(VolunteerOffer(offer=_offer(row), request=request, client_alias=client.alias if client else None))
+    found = [
+        VolunteerOffer(offer=_offer(row), request=_request({name: row[f"r_{name}"] for name in _REQUEST_COLUMNS}),
+                       client_alias=row["client_alias"])
+        for row in rows
+    ]
     found.sort(key=lambda o: o.offer.status != "open")
     return found
+
+
+_REQUEST_COLUMNS = ("id", "reference", "source", "requester", "contact", "language", "purpose", "day", "time_from", "time_to",
+                    "place", "description", "client", "status", "created_at")
 
 
 async def is_offered_to(offer_id: UUID, volunteer_id: UUID, organisation_id: UUID) -> bool:
