@@ -9,7 +9,6 @@ exactly as Piccolo stores them (its sqlite3 adapters are process-wide), so both 
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -71,7 +70,6 @@ class Connection:
         self.uuid: Callable[[Any], Any] = _same if postgres else as_text
         self.timestamp: Callable[[datetime | None], Any] = _same if postgres else as_utc_text
         self.day: Callable[[date | None], Any] = _same if postgres else as_date_text
-        self.pending: list[asyncio.Future] = []
 
     async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
         if self.postgres:
@@ -96,21 +94,6 @@ class Connection:
         else:
             await self.raw.executemany(sql, rows)
 
-    async def submit_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """executemany that SQLite runs in its thread while the caller builds the next rows;
-        `flush` waits for them. PostgreSQL's connection takes one statement at a time."""
-        if self.postgres or not rows:
-            await self.executemany(sql, rows)
-        else:
-            self.pending.append(asyncio.ensure_future(self.raw.executemany(sql, rows)))
-
-    async def flush(self) -> None:
-        pending, self.pending = self.pending, []
-        outcomes = await asyncio.gather(*pending, return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-
     def one_of(self, column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
         """`column IN (...)` as a condition and its parameters."""
         values = list(values)
@@ -134,12 +117,9 @@ async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
     raw = idle.pop() if idle else await _connect(engine)
     try:
         await raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        connection = Connection(raw, postgres=False)
         try:
-            yield connection
-            await connection.flush()
+            yield Connection(raw, postgres=False)
         except BaseException:
-            await asyncio.gather(*connection.pending, return_exceptions=True)
             await raw.execute("ROLLBACK")
             raise
         await raw.execute("COMMIT")

@@ -312,8 +312,7 @@ async def _open_conflicts(connection: sql.Connection, ids: set[UUID], organisati
 
 
 async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], seq: int, now: datetime) -> int:
-    """Write the plan; the records take seqs after `seq`. Returns the last seq taken. On SQLite
-    each table's rows are written while the next table's are built."""
+    """Write the plan; the records take seqs after `seq`. Returns the last seq taken."""
     log: list[list[Any]] = []
     uuid, stamp = connection.uuid, connection.timestamp(now)
     organisation_id = uuid(actor.organisation_id)
@@ -327,14 +326,13 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             rows.append(_row(connection, record, seq, stamp))
             previous = before.get((entity, record_id))
             log.append([organisation_id, seq, entity, uuid(record_id), None if previous is None else _encode(_audience(previous))])
-        await connection.submit_many(UPSERTS[entity], rows)
+        await connection.executemany(UPSERTS[entity], rows)
     conflicts = []
     for conflict in plan.conflicts:
         seq += 1
         conflicts.append(_conflict_row(connection, conflict, actor, plan, before, seq, stamp))
         log.append([organisation_id, seq, "conflict", uuid(conflict.id), None])
-    await connection.submit_many(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
-    await connection.flush()
+    await connection.executemany(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
     for conflict_id, user_id in plan.resolved.items():
         seq += 1
         client_author, record_owner = await connection.fetchone(
@@ -349,19 +347,17 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
          stamp, connection.timestamp(r.client_time)]
         for r in plan.revisions
     ]
-    await connection.submit_many(_insert_sql("revision", REVISION_COLUMNS), revisions)
-    await connection.submit_many(_insert_sql("change_log", CHANGE_COLUMNS), log)
+    await connection.executemany(_insert_sql("revision", REVISION_COLUMNS), revisions)
+    await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), log)
     if actor.device_id is not None and plan.fresh:
         ids = [r.mutation_id for r in plan.fresh]
         first, last = min(ids), max(ids)
         device_id = uuid(actor.device_id)
-        await connection.submit_many(_insert_sql("device_push", DEVICE_PUSH_COLUMNS),
-                                     [[f"{actor.device_id}:{first}", device_id, first, last, _encode(plan.fresh), stamp]])
-        await connection.flush()
+        await connection.execute(_insert_sql("device_push", DEVICE_PUSH_COLUMNS),
+                                 f"{actor.device_id}:{first}", device_id, first, last, _encode(plan.fresh), stamp)
         await connection.execute(
             "UPDATE device SET last_mutation_id = ?, last_sync_at = ? WHERE id = ? AND last_mutation_id < ?",
             last, stamp, device_id, last)
-    await connection.flush()
     await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq, organisation_id)
     return seq
 
