@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import aiosqlite
+import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 
@@ -42,6 +43,14 @@ def as_utc_text(value: datetime | None) -> str | None:
 
 def as_date_text(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def json_value(value: Any, default: Any = None) -> Any:
+    """A JSON column read back: text from SQLite and asyncpg, already decoded from Piccolo on
+    PostgreSQL; NULL gives the default."""
+    if value is None:
+        return default
+    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
 
 
 def uuid_value(value: Any) -> UUID | None:

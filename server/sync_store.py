@@ -76,12 +76,6 @@ def decode_cursor(cursor: str, organisation_id: UUID) -> int:
 # 0/1, JSON as text. PostgreSQL hands back UUIDs, dates and booleans typed, JSON as text.
 
 
-def _load_json(value: Any, default: Any) -> Any:
-    if value is None:
-        return default
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else value
-
-
 _known_uuids: dict[str, UUID] = {}
 
 
@@ -126,7 +120,7 @@ class Reader:
             if isinstance(column, Boolean):
                 self.converters.append((position, _bool))
             elif isinstance(column, JSON):
-                self.converters.append((position, (lambda v: _load_json(v, [])) if typed else _raw_json))
+                self.converters.append((position, (lambda v: sql.json_value(v, [])) if typed else _raw_json))
             elif typed and isinstance(column, UUIDColumn):
                 self.converters.append((position, sql.uuid_value))
             elif typed and isinstance(column, Date):
@@ -140,8 +134,8 @@ class Reader:
         return Record(
             entity=self.entity, id=sql.uuid_value(values[0]), organisation_id=_id(values[1]), owner_id=_id(values[2]),
             version=values[3], fields=dict(zip(self.names, values[6:6 + len(self.names)])),
-            field_versions=_load_json(values[-2], {}) if typed else {},
-            field_authors=_load_json(values[-1], {}) if typed else {},
+            field_versions=sql.json_value(values[-2], {}) if typed else {},
+            field_authors=sql.json_value(values[-1], {}) if typed else {},
             deleted=values[5] is not None, seq=values[4],
         )
 
@@ -158,8 +152,8 @@ def conflict_record(row: Sequence[Any]) -> Record:
      client_author, record_owner, created_at, resolved_at, version, seq) = row
     fields = {
         "entity": entity, "record_id": str(record_id), "field": field, "base_version": base_version,
-        "server_value": _load_json(server_value, None), "server_author": str(server_author) if server_author else None,
-        "client_value": _load_json(client_value, None), "client_author": str(client_author),
+        "server_value": sql.json_value(server_value, None), "server_author": str(server_author) if server_author else None,
+        "client_value": sql.json_value(client_value, None), "client_author": str(client_author),
         "record_owner_id": str(record_owner), "created_at": sql.datetime_value(created_at).isoformat(),
         "resolved": resolved_at is not None,
     }
@@ -183,7 +177,7 @@ def _audience(record: Record | None) -> dict | None:
 
 
 def _before(data: Any, organisation_id: UUID, entry_entity: str, record_id: UUID) -> Record | None:
-    data = _load_json(data, None)
+    data = sql.json_value(data, None)
     if not data:
         return None
     return Record(
@@ -290,7 +284,7 @@ async def _load_bases(connection: sql.Connection, needed: set, records: dict[Key
         f"SELECT record_id, entity, version, fields FROM revision WHERE {condition} ORDER BY version", *args)
     history: dict[tuple[str, UUID], list[tuple[int, dict]]] = {}
     for record_id, entity, version, fields in rows:
-        history.setdefault((entity, sql.uuid_value(record_id)), []).append((version, _load_json(fields, {})))
+        history.setdefault((entity, sql.uuid_value(record_id)), []).append((version, sql.json_value(fields, {})))
     bases = {}
     for entity, rid, name, version in wanted:
         for revision_version, fields in history.get((entity, rid), []):

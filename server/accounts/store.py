@@ -84,10 +84,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _json_list(value: object) -> list:
-    return msgspec.json.decode(value) if isinstance(value, (str, bytes)) else list(value or [])
-
-
 # --- users ------------------------------------------------------------------------------------
 
 
@@ -132,8 +128,8 @@ def _user_record(row: dict) -> UserRecord:
     return UserRecord(
         id=row["id"], organisation_id=row["organisation"], username=row["username"], email=row["email"],
         display_name=row["display_name"], role=row["role"], ui_language=row["ui_language"],
-        languages=msgspec.convert(_json_list(row["languages"]), list[Language]),
-        districts=_json_list(row["districts"]), availability=_json_list(row["availability"]),
+        languages=msgspec.convert(sql.json_value(row["languages"], []), list[Language]),
+        districts=sql.json_value(row["districts"], []), availability=sql.json_value(row["availability"], []),
         pledge_signed_on=row["pledge_signed_on"], active=row["active"], has_password=row["password_hash"] is not None,
     )
 

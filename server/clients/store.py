@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
+from server import sql
 from server.clients.tables import Client
 
 
@@ -21,10 +22,9 @@ class ClientRecord(msgspec.Struct, frozen=True):
 
 
 def _record(row: dict) -> ClientRecord:
-    languages = row["languages"]
     return ClientRecord(
         id=row["id"], alias=row["alias"], district=row["district"], needs=row["needs"], consent_on=row["consent_on"],
-        active=row["active"], languages=msgspec.json.decode(languages) if isinstance(languages, str) else list(languages),
+        active=row["active"], languages=sql.json_value(row["languages"], []),
     )
 
 

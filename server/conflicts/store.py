@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from server import sql
 from server.accounts.store import CurrentUser
 from server.accounts.tables import User
 from server.sync_store import TABLES, load_records
@@ -36,10 +37,6 @@ def _visible(query, user: CurrentUser):
     return query
 
 
-def _value(raw: Any) -> Any:
-    return msgspec.json.decode(raw) if isinstance(raw, (str, bytes)) else raw
-
-
 async def open_conflicts(user: CurrentUser, conflict_id: UUID | None = None) -> list[OpenConflict]:
     query = _visible(SyncConflict.select(), user).order_by(SyncConflict.created_at, ascending=False)
     if conflict_id is not None:
@@ -58,7 +55,7 @@ async def open_conflicts(user: CurrentUser, conflict_id: UUID | None = None) -> 
         conflicts.append(OpenConflict(
             id=row["id"], entity=row["entity"], record_id=row["record_id"], field=row["field"],
             server_value=record.fields.get(row["field"]) if row["field"] != "*" else None,
-            server_author=names.get(str(row["server_author"]), ""), client_value=_value(row["client_value"]),
+            server_author=names.get(str(row["server_author"]), ""), client_value=sql.json_value(row["client_value"]),
             client_author=names.get(str(row["client_author"]), ""), created_at=row["created_at"],
             record_version=record.version, record_deleted=record.deleted,
         ))
