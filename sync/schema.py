@@ -10,6 +10,7 @@ import msgspec
 
 from sync.types import Actor, Mutation, Record
 
+TIME_OF_DAY = r"^([01]\d|2[0-3]):[0-5]\d$"  # HH:MM, 00:00 to 23:59
 TEXT_LIMIT = 20_000  # characters per free-text field (R10)
 MUTATION_LIMIT = 500  # mutations per push (R10)
 
@@ -43,7 +44,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "assignment_id": Field(UUID | None),
         "client_id": Field(UUID | None),
         "date": Field(date),
-        "start_time": Field(Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None),
+        "start_time": Field(Annotated[str, msgspec.Meta(pattern=TIME_OF_DAY)] | None),
         "duration_minutes": Field(Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]),
         "place_type": Field(Literal[PLACE_TYPES]),  # type: ignore[valid-type]
         "place_name": Field(Short),

@@ -19,7 +19,7 @@ from server.errors import BadRequest, NotFound
 from server.events import store
 from server.i18n import N_
 from server.organisations import store as organisations
-from server.requests.forms import TIME, parse_day, parse_uuid
+from server.wire import TIME, parse_day, parse_uuid
 from server.templating import render
 
 BERLIN = ZoneInfo("Europe/Berlin")

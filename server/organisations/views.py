@@ -36,7 +36,7 @@ class NewUserForm(msgspec.Struct):
     role: str = "coordinator"
 
 
-async def _organisation(organisation_id: UUID) -> store.OrganisationRecord:
+async def organisation_or_404(organisation_id: UUID) -> store.OrganisationRecord:
     organisation = await store.get(organisation_id)
     if organisation is None:
         raise NotFound()
@@ -63,7 +63,7 @@ class AdminController(Controller):
 
     @get("/organisations/{organisation_id:uuid}", opt=ADMINISTRATION)
     async def detail(self, request: Request, organisation_id: FromPath[UUID]) -> Template:
-        organisation = await _organisation(organisation_id)
+        organisation = await organisation_or_404(organisation_id)
         return render(
             request, "organisations/detail.html", organisation=organisation,
             users=await accounts.list_users(organisation.id), form=NewUserForm(), errors={},
@@ -74,7 +74,7 @@ class AdminController(Controller):
         self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
         organisation_id: FromPath[UUID], data: URLEncodedBody[NewUserForm],
     ) -> Template:
-        organisation = await _organisation(organisation_id)
+        organisation = await organisation_or_404(organisation_id)
         errors = account_errors(Account(username=data.username, email=data.email))
         if not 1 <= len(data.display_name.strip()) <= 120:
             errors["display_name"] = N_("Please enter a name of 1 to 120 characters.")

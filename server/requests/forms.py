@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from uuid import UUID
 
 import msgspec
 
 from server.accounts.forms import LANGUAGE_CODES
 from server.i18n import N_
 from server.requests.store import PURPOSES
-
-TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+from server.wire import TIME, parse_day, parse_uuid
 
 
 class RequestForm(msgspec.Struct):
@@ -61,20 +58,6 @@ def read_request(form, today: date, public: bool) -> tuple[RequestForm, dict[str
     if entered.client_id and parse_uuid(entered.client_id) is None:
         errors["client_id"] = N_("Please choose a client from the list.")
     return entered, errors
-
-
-def parse_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def parse_uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
 
 
 def values(entered: RequestForm) -> dict:

@@ -17,11 +17,12 @@ from server.clients.store import get_client, list_clients
 from server.clock import Clock
 from server.errors import BadRequest, NotFound, TooManyRequests
 from server.i18n import N_
-from server.organisations import store as organisations
+from server.organisations.views import organisation_or_404
 from server.requests import store
-from server.requests.forms import RequestForm, parse_uuid, read_request, values
+from server.requests.forms import RequestForm, read_request, values
 from server.settings import Settings
 from server.templating import render
+from server.wire import parse_uuid
 
 COORDINATION = roles("coordinator")
 PUBLIC_FORM_LIMIT = 5  # requests per address and hour
@@ -117,7 +118,7 @@ class PublicRequestController(Controller):
 
     @get("/", opt=public())
     async def form(self, request: Request, organisation_id: FromPath[UUID]) -> Template:
-        organisation = await _organisation(organisation_id)
+        organisation = await organisation_or_404(organisation_id)
         return render(request, "requests/public.html", organisation=organisation, entered=RequestForm(), errors={})
 
     @post("/", opt=public())
@@ -125,7 +126,7 @@ class PublicRequestController(Controller):
         self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
         organisation_id: FromPath[UUID],
     ) -> Template | Redirect:
-        organisation = await _organisation(organisation_id)
+        organisation = await organisation_or_404(organisation_id)
         form = await request.form()
         if str(form.get(HONEYPOT, "")):
             raise BadRequest(N_("The request could not be sent. Please call the office instead."))
@@ -144,17 +145,10 @@ class PublicRequestController(Controller):
 
     @get("/sent/{reference:str}", opt=public())
     async def sent(self, request: Request, organisation_id: FromPath[UUID], reference: FromPath[str]) -> Template:
-        organisation = await _organisation(organisation_id)
+        organisation = await organisation_or_404(organisation_id)
         if await store.request_by_reference(reference, organisation.id) is None:
             raise NotFound()
         return render(request, "requests/sent.html", organisation=organisation, reference=reference)
-
-
-async def _organisation(organisation_id: UUID) -> organisations.OrganisationRecord:
-    found = await organisations.get(organisation_id)
-    if found is None:
-        raise NotFound()
-    return found
 
 
 class OfferController(Controller):

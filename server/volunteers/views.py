@@ -18,9 +18,9 @@ from server.errors import BadRequest, NotFound
 from server.events import store as events
 from server.events.views import certificate_page
 from server.i18n import N_
-from server.requests.forms import parse_day, parse_uuid
 from server.settings import Settings
 from server.templating import render
+from server.wire import parse_day, parse_uuid
 from server.volunteers.forms import (
     PLEDGE_INVALID, TAKEN, Account, ActiveForm, InviteForm, PledgeForm, account_errors, pledge_date,
 )

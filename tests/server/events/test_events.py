@@ -1,6 +1,5 @@
 """Events with answers and attendance; modules completed by training or as recorded; the certificate."""
 
-
 from server.accounts.tables import User
 from server.events import store
 from server.events.tables import EventResponse, Module, ModuleCompletion
