@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
+LOCAL = ZoneInfo("Europe/Berlin")  # the zone people's days and times are meant in
 
 
 def system_clock() -> datetime:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, get_day_names
@@ -21,11 +20,11 @@ from litestar.template.config import TemplateConfig
 
 import pwa
 from server.accounts.forms import DAYPARTS, LANGUAGE_CODES, WEEKDAYS
+from server.clock import LOCAL
 from server.requests import labels
 from server.errors import locale_of
 from server.i18n import translations
 
-TIMEZONE = ZoneInfo("Europe/Berlin")
 
 
 @pass_context
@@ -47,7 +46,7 @@ def _format_date(context: Context, value: date | None) -> str:
 def _format_datetime(context: Context, value: datetime | None) -> str:
     if value is None:
         return ""
-    return format_datetime(value, format="short", tzinfo=TIMEZONE, locale=locale_of(context["request"]))
+    return format_datetime(value, format="short", tzinfo=LOCAL, locale=locale_of(context["request"]))
 
 
 @pass_context

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
+from server.clock import LOCAL
 from server.events.tables import Event, EventResponse, Module, ModuleCompletion
 from server.i18n import N_
 
@@ -98,19 +99,23 @@ async def answer(event_id: UUID, volunteer_id: UUID, reply: str, now: datetime) 
 async def record_attendance(event: EventRecord, volunteer_ids: set[UUID], present: set[UUID]) -> int:
     """Record who came of these volunteers; a training with a module completes it for those who
     came and had not completed it yet. Returns how many modules were completed now."""
-    known = await responses(event.id)
-    for volunteer_id in volunteer_ids:
-        came = volunteer_id in present
-        if volunteer_id in known:
+    known = set(await responses(event.id))
+    for came, group in ((True, present & volunteer_ids), (False, volunteer_ids - present)):
+        if group & known:
             await EventResponse.update({EventResponse.attended: came}).where(
-                (EventResponse.event == event.id) & (EventResponse.volunteer == volunteer_id))
-        else:
-            await EventResponse.insert(EventResponse(event=event.id, volunteer=volunteer_id, attended=came))
-    completed = 0
-    if event.kind == "training" and event.module_id is not None:
-        for volunteer_id in present & volunteer_ids:
-            completed += await complete(event.module_id, volunteer_id, event.starts_at.date(), event.id)
-    return completed
+                (EventResponse.event == event.id) & EventResponse.volunteer.is_in(list(group & known)))
+        if group - known:
+            await EventResponse.insert(*[EventResponse(event=event.id, volunteer=v, attended=came) for v in group - known])
+    if event.kind != "training" or event.module_id is None or not present & volunteer_ids:
+        return 0
+    done = {row["volunteer"] for row in await ModuleCompletion.select(ModuleCompletion.volunteer).where(
+        ModuleCompletion.module == event.module_id)}
+    new = (present & volunteer_ids) - done
+    if new:
+        await ModuleCompletion.insert(*[
+            ModuleCompletion(module=event.module_id, volunteer=v, completed_on=event.starts_at.astimezone(LOCAL).date(), event=event.id)
+            for v in new])
+    return len(new)
 
 
 async def complete(module_id: UUID, volunteer_id: UUID, on: date, event_id: UUID | None = None) -> bool:

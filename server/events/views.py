@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -14,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from server.access import roles
 from server.accounts.store import get_user, list_users
-from server.clock import Clock
+from server.clock import LOCAL, Clock
 from server.errors import BadRequest, NotFound
 from server.events import store
 from server.i18n import N_
@@ -22,7 +21,6 @@ from server.organisations import store as organisations
 from server.wire import TIME, parse_day, parse_uuid
 from server.templating import render
 
-BERLIN = ZoneInfo("Europe/Berlin")
 COORDINATION = roles("coordinator")
 
 
@@ -54,7 +52,7 @@ def _read_event(form, today, catalogue) -> tuple[dict, dict, dict]:
         errors["module"] = N_("Only a training completes a module; please choose one from the list.")
     if errors:
         return entered, errors, {}
-    starts_at = datetime.combine(day, time.fromisoformat(entered["start"]), BERLIN)
+    starts_at = datetime.combine(day, time.fromisoformat(entered["start"]), LOCAL)
     return entered, errors, {"kind": entered["kind"], "title": entered["title"], "starts_at": starts_at,
                              "place": entered["place"], "description": entered["description"], "module": module}
 
@@ -78,7 +76,7 @@ class EventController(Controller):
     async def create(self, request: Request, clock: NamedDependency[Clock]) -> Template | Redirect:
         now = clock()
         catalogue = await store.modules(request.user.organisation_id)
-        entered, errors, values = _read_event(await request.form(), now.astimezone(BERLIN).date(), catalogue)
+        entered, errors, values = _read_event(await request.form(), now.astimezone(LOCAL).date(), catalogue)
         if errors:
             return render(request, "events/new.html", status_code=400, entered=entered, errors=errors, catalogue=catalogue)
         event_id = await store.create_event(request.user.organisation_id, now, **values)

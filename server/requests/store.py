@@ -152,8 +152,11 @@ async def candidates(request: RequestRecord, organisation_id: UUID, today: date)
     client: ClientRecord | None = await get_client(request.client_id, organisation_id) if request.client_id else None
     volunteers = [v for v in await list_users(organisation_id, role="volunteer") if v.active and v.pledge_signed_on]
     start, end = _month(request.day or today)
+    relevant = (Assignment.day >= start) & (Assignment.day < end)  # this month's load
+    if client is not None:
+        relevant = relevant | (Assignment.client == client.id)  # and continuity with the client
     rows = await Assignment.select(Assignment.volunteer, Assignment.client, Assignment.day).where(
-        (Assignment.organisation == organisation_id) & (Assignment.status != "cancelled"))
+        (Assignment.organisation == organisation_id) & (Assignment.status != "cancelled") & relevant)
     load: dict[UUID, int] = {}
     continuity: dict[UUID, int] = {}
     for row in rows:

@@ -93,3 +93,15 @@ def test_the_certificate_needs_at_least_one_required_module():
     assert store.certificate_due([], {}) is False
     optional = store.ModuleRecord(id=__import__("uuid").uuid4(), name="x", required=False)
     assert store.certificate_due([optional], {}) is False
+
+
+async def test_a_training_after_midnight_completes_its_module_on_that_berlin_day(app, demo, clock):
+    organisation_id, users = await _ids()
+    module = (await store.modules(organisation_id))[0]
+    async with signed_in(app, "koordination") as office:
+        made = await office.post("/events", data={**TRAINING, "start": "00:30", "module": str(module.id)},
+                                 headers=await csrf_headers(office))
+        await office.post(f"{made.headers['location']}/attendance", data={"present": [str(users["lotse1"])]},
+                          headers=await csrf_headers(office))
+    completion = await ModuleCompletion.select(ModuleCompletion.completed_on).first()
+    assert str(completion["completed_on"]) == "2026-03-10"  # 23:30 UTC on the 9th
