@@ -26,6 +26,7 @@ from server.errors import EXCEPTION_HANDLERS
 from server.events.views import EventController, own_certificate
 from server.home.views import healthz, start
 from server.messages.views import InboxController, MessageController
+from server.offline import views as offline_views
 from server.organisations.views import AdminController
 from server.requests.views import OfferController, PublicRequestController, RequestController
 from server.sync_api import sync
@@ -39,6 +40,7 @@ ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
+    *offline_views.ROUTES,
 ]
 
 

@@ -68,7 +68,7 @@ def security_headers(*, hsts: bool, session_cookie: str):
         if scope["path"].startswith("/static/"):
             headers["cache-control"] = "no-cache"
         else:
-            if "cache-control" not in headers:
+            if "cache-control" not in headers or "set-cookie" in headers:  # a cookie is never kept in a cache
                 headers["cache-control"] = "no-store"
             if "hx-request" not in headers.get("vary", "").lower():
                 headers.add("vary", "HX-Request")

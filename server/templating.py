@@ -24,6 +24,7 @@ from server.clock import LOCAL
 from server.requests import labels
 from server.errors import locale_of
 from server.i18n import translations
+from server.offline.strings import app_strings
 
 
 
@@ -79,6 +80,7 @@ def make_environment() -> Environment:
     environment.filters["datetime"] = _format_datetime
     environment.globals["locale_of"] = locale_of
     environment.globals["labels"] = labels
+    environment.globals["app_strings"] = app_strings
     # Unmatched paths (404) never pass the session middleware, so read the user from the scope.
     environment.globals["current_user"] = lambda request: request.scope.get("user")
     return environment

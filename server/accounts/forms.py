@@ -54,6 +54,7 @@ class Me(msgspec.Struct):
     role: str
     ui_language: str
     device_id: str | None = None
+    csrf_token: str | None = None  # for a page kept offline whose token went stale
 
 
 class Profile(msgspec.Struct):

@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
 
 from server.access import public, signed_in
 from server.accounts import store, throttle
@@ -99,7 +100,9 @@ class SignInController(Controller):
 
     @get("/api/me", opt=signed_in())
     async def me(self, request: Request) -> Me:
-        return _me(request.user)
+        me = _me(request.user)
+        me.csrf_token = ScopeState.from_scope(request.scope).csrf_token or None
+        return me
 
 
 class InvitationController(Controller):

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 
 from server.access import public
+from server.clock import Clock
 from server.db import ping
+from server.offline.views import offline_copy
+from server.requests.store import list_assignments
 from server.templating import render
 
 
+UPCOMING = 10  # assignments on the start page
+
+
 @get("/", opt=public())
-async def start(request: Request) -> Template:
-    if request.user is None:
+async def start(request: Request, clock: NamedDependency[Clock]) -> Template:
+    user = request.user
+    if user is None:
         return render(request, "home/page.html")
-    return render(request, "home/start.html")
+    assignments = []
+    if user.role == "volunteer" and user.may_see_client_data:
+        assignments = await list_assignments(user.organisation_id, volunteer_id=user.id, from_day=clock().date())
+    return render(request, "home/start.html", headers=offline_copy(request), assignments=assignments[:UPCOMING])
 
 
 @get("/healthz", opt=public())

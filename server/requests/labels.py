@@ -19,6 +19,11 @@ PLACE_TYPES = {
     "arztpraxis": N_("Doctor's practice"), "krankenhaus": N_("Hospital"), "kita_schule": N_("Kindergarten or school"),
     "wohnungsamt": N_("Housing office"), "beratungsstelle": N_("Advice centre"), "sonstiges": N_("Other"),
 }
+TOPICS = {  # what a visit was about: codes in the data, words on screen
+    "residence": N_("Residence permit"), "benefits": N_("Benefits"), "health": N_("Health"), "housing": N_("Housing"),
+    "work": N_("Work"), "school": N_("Kindergarten or school"), "language_course": N_("Language course"),
+    "documents": N_("Documents and forms"), "appointment": N_("Appointment made"), "other": N_("Other"),
+}
 EVENT_KINDS = {"stammtisch": N_("Stammtisch"), "training": N_("Training"), "supervision": N_("Supervision")}
 ANSWERS = {"yes": N_("I will come"), "maybe": N_("Maybe"), "no": N_("I cannot come")}
 LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}

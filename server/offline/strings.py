@@ -1,0 +1,67 @@
+"""The sentences the phone's modules show, translated on the server and handed to the page.
+
+The modules never hold text of their own: every string a volunteer reads passes gettext here
+or in a template.
+"""
+
+from __future__ import annotations
+
+from server.i18n import N_, translations
+from server.requests import labels
+
+MESSAGES = {
+    "saved": N_("Saved on this phone. It is sent as soon as the phone is online."),
+    "all_synced": N_("Everything is on the server."),
+    "last_sync": N_("Last synced: %(when)s"),
+    "never_synced": N_("Not synced yet."),
+    "syncing": N_("Syncing…"),
+    "sync_done": N_("Synced."),
+    "offline": N_("The phone is offline. Your entries wait here and are sent as soon as it is online."),
+    "failed": N_("Sync did not work: %(reason)s. It is tried again by itself."),
+    "signed_out": N_("Your session has ended. Please sign in again; your entries stay on this phone."),
+    "no_device": N_("To work offline, sign in once more and tick “This is my own phone”."),
+    "forbidden": N_("The server refused the sync: %(reason)s"),
+    "upgrade": N_("A new version of the app is being loaded…"),
+    "wiped": N_("This device was signed out. Everything Lotsenbuch kept on it has been erased."),
+    "pending": N_("waiting on this phone"),
+    "synced": N_("on the server"),
+    "rejected": N_("refused: %(reason)s"),
+    "in_conflict": N_("in conflict"),
+    "untitled_note": N_("Note"),
+    "visit_log": N_("Visit log"),
+    "note": N_("Note"),
+    "logout_confirm": N_("These entries have not reached the server yet and would be lost: %(list)s. Sign out anyway?"),
+    "signed_out_offline": N_("You are signed out. Everything Lotsenbuch kept on this phone has been erased."),
+    "not_found": N_("This entry is not on this phone."),
+    "conflict_deleted": N_("The record was deleted on the server while you changed it."),
+    "empty": N_("(empty)"),
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "install_ios": N_("On an iPhone: tap the share button in Safari, then “Add to Home Screen”."),
+}
+PLURALS = {
+    "waiting": (N_("%(num)d entry waits on this phone."), N_("%(num)d entries wait on this phone.")),
+}
+FIELD_NAMES = {
+    "body": N_("Text"), "shared": N_("Shared with coordination"), "outcome": N_("Outcome"), "date": N_("Date"),
+    "start_time": N_("Start"), "duration_minutes": N_("Duration in minutes"), "place_type": N_("Type of place"),
+    "place_name": N_("Place"), "topics": N_("Topics"), "follow_up_needed": N_("Follow-up needed"),
+    "follow_up_text": N_("Follow-up"), "follow_up_due": N_("Follow-up due"), "travel_km": N_("Travel km"),
+    "expenses_cents": N_("Expenses"), "status": N_("Status"), "coordinator_comment": N_("Comment of coordination"),
+    "*": N_("The whole entry"),
+}
+STATUSES = {"draft": N_("draft"), "submitted": N_("submitted"), "approved": N_("approved"), "returned": N_("returned")}
+
+
+def app_strings(locale: str) -> dict:
+    """Everything the modules may show, in this locale."""
+    catalogue = translations(locale)
+    texts = {key: catalogue.gettext(message) for key, message in MESSAGES.items()}
+    texts["plurals"] = {key: [catalogue.gettext(one), catalogue.gettext(many)] for key, (one, many) in PLURALS.items()}
+    texts["fields"] = {key: catalogue.gettext(message) for key, message in FIELD_NAMES.items()}
+    texts["statuses"] = {key: catalogue.gettext(message) for key, message in STATUSES.items()}
+    texts["place_types"] = {key: catalogue.gettext(message) for key, message in labels.PLACE_TYPES.items()}
+    texts["topics"] = {key: catalogue.gettext(message) for key, message in labels.TOPICS.items()}
+    texts["locale"] = locale
+    return texts
+
