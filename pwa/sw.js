@@ -24,7 +24,7 @@ const pageCache = (userId) => `pages-${userId}`;
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(SHELL_CACHE);
-    await cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })));
+    await cache.addAll(SHELL.map((url) => new Request(url, { cache: "no-cache" })));
     await self.skipWaiting();
   })());
 });

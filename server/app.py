@@ -5,15 +5,14 @@ from __future__ import annotations
 import gc
 import logging
 from litestar import Litestar, Router
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
-from litestar.static_files import create_static_files_router
 
-import pwa
 from server import db, sql
 from server.clock import Clock, system_clock
 from server.access import access_rule, guard, public
@@ -27,6 +26,7 @@ from server.events.views import EventController, own_certificate
 from server.home.views import healthz, start
 from server.messages.views import InboxController, MessageController
 from server.offline import views as offline_views
+from server.offline.static import static_file
 from server.organisations.views import AdminController
 from server.requests.views import OfferController, PublicRequestController, RequestController
 from server.sync_api import sync
@@ -63,11 +63,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         if settings.uses_postgres:
             await engine.close_connection_pool()
 
-    static = create_static_files_router(
-        path="/static", directories=[pwa.STATIC], opt={**public(), "exclude_from_csrf": True}, include_in_schema=False
-    )
     app = Litestar(
-        route_handlers=[*ROUTE_HANDLERS, static],
+        route_handlers=[*ROUTE_HANDLERS, static_file],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
@@ -87,6 +84,9 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             header_name="x-csrftoken",
         ),
         template_config=template_config(),
+        # Pages and the app shell go over slow phone networks gzipped; /api/sync is left to the
+        # reverse proxy, where compressing costs the application's one core nothing (docs/benchmarks.md).
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6, minimum_size=1024, exclude="^/api/sync"),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,

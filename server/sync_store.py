@@ -18,7 +18,7 @@ import msgspec
 from piccolo.columns import JSON, UUID as UUIDColumn, Boolean, Date
 from piccolo.table import Table
 
-from server import sql
+from server import feed, sql
 from server.accounts.store import TOUCH_INTERVAL
 from server.notes.tables import Note
 from server.visits.tables import VisitLog
@@ -221,6 +221,18 @@ async def _take_clock(connection: sql.Connection, organisation_id: UUID) -> int:
     return row[0]
 
 
+async def touch(connection: sql.Connection, organisation_id: UUID, keys: Iterable[tuple[str, UUID]]) -> None:
+    """Log a change of read-only copies (server/feed.py) in the transaction that made it (R2)."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return
+    seq = await _take_clock(connection, organisation_id)
+    uuid, organisation = connection.uuid, connection.uuid(organisation_id)
+    rows = [[organisation, seq + n, entity, uuid(record_id), None] for n, (entity, record_id) in enumerate(keys, start=1)]
+    await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), rows)
+    await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq + len(keys), organisation)
+
+
 async def apply_push(
     engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID],
 ) -> list[Result]:
@@ -232,6 +244,10 @@ async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: dateti
     async with sql.transaction(engine, write=True) as connection:
         seq = await _take_clock(connection, actor.organisation_id)
         done, last = await _device_state(connection, actor, mutations)
+        answers = [m for m in mutations if m.entity == "offer" and m.mutation_id not in done]
+        if answers:  # answered here, and handed to the engine as done: it only keeps their place
+            done = {**done, **await _answer_offers(connection, actor, answers, now)}
+            seq = await _take_clock(connection, actor.organisation_id)  # the answers took seqs
         records = await _load_records(connection, ((m.entity, m.id) for m in mutations))
         bases = await _load_bases(connection, needed_bases(m for m in mutations if m.mutation_id not in done), records)
         resolving = {c for m in mutations for c in m.resolves}
@@ -242,6 +258,35 @@ async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: dateti
         )
         last_seq = await _write(connection, actor, plan, records, seq, now)
     return Pushed(results=plan.results, records=plan.written, first_seq=seq, last_seq=last_seq)
+
+
+ANSWERS = {"accepted": True, "declined": False}
+REFUSALS = {"taken": "already taken by someone else", "withdrawn": "withdrawn by coordination",
+            "missing": "not an offer to you"}
+
+
+async def _answer_offers(connection: sql.Connection, actor: Actor, answers: list[Mutation], now: datetime) -> dict[int, Result]:
+    """A volunteer's answers to offers, written offline: `{entity: "offer", op: "upsert", fields:
+    {"answer": "accepted" | "declined"}}`. The first acceptance wins; a later one is rejected
+    with its reason (R9). An answer sent again gets the same answer and changes nothing (R5)."""
+    from server.requests.store import answer_in  # the requests store writes through this module
+
+    results = {}
+    for mutation in answers:
+        answer = mutation.fields.get("answer")
+        if actor.role != "volunteer":
+            reason = "only the volunteer offered it answers an offer"
+        elif mutation.op != "upsert" or set(mutation.fields) != {"answer"} or answer not in ANSWERS:
+            reason = 'an answer to an offer is {"answer": "accepted"} or {"answer": "declined"}'
+        else:
+            status = await answer_in(connection, mutation.id, actor.user_id, actor.organisation_id, ANSWERS[answer], now)
+            reason = REFUSALS.get(status)
+            if reason is None and status != answer:
+                reason = f"already {status}"
+        results[mutation.mutation_id] = (
+            Result(mutation_id=mutation.mutation_id, id=mutation.id, status="rejected", reason=reason) if reason
+            else Result(mutation_id=mutation.mutation_id, id=mutation.id, status="applied"))
+    return results
 
 
 async def _device_state(connection: sql.Connection, actor: Actor, mutations: list[Mutation]) -> tuple[dict[int, Result], int]:
@@ -493,6 +538,10 @@ async def _records_in(
             for row in rows:
                 record = reader.record(row)
                 records[(entity, record.id)] = record
+    in_window = await connection.fetch(
+        "SELECT DISTINCT entity, record_id FROM change_log WHERE organisation = ? AND seq > ? AND seq <= ? AND entity IN ('offer', 'assignment', 'event')",
+        organisation_id, after, until)
+    records.update(await feed.load(connection, organisation_id, ((e, sql.uuid_value(r)) for e, r in in_window)))
     rows = await connection.fetch(  # conflicts the push opened are read back too: it keeps no copy
         f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE organisation = ? AND seq > ? AND seq <= ?",
         organisation_id, after, until)
@@ -539,6 +588,7 @@ async def _full_pull(connection: sql.Connection, viewer: Viewer, clock_seq: int,
     rows = await connection.fetch(f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE {where} ORDER BY seq LIMIT ?",
                                   *args, limit + 1)
     visible += [conflict_record(row) for row in rows]
+    visible += await feed.visible(connection, viewer.organisation_id, viewer.user_id)
     visible = sorted((r for r in visible if may_see(viewer, r)), key=lambda r: r.seq)
     more = len(visible) > limit
     page = visible[:limit]

@@ -68,6 +68,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "coordinator_comment": "",
     },
 }
+# Read-only copies (R1): written by the server only, shown to whom they belong.
+FEED_OWN = frozenset({"offer", "assignment"})  # to their volunteer alone
+FEED_ALL = frozenset({"event"})  # to everyone of the organisation
 SERVER_ONLY = frozenset({"id", "owner_id", "organisation_id", "version", "seq", "deleted", "created_at", "updated_at"})
 
 
@@ -161,8 +164,12 @@ def may_read(user_id: UUID, role: str, organisation_id: UUID, record: Record) ->
     """Who sees a record: its author, and coordination unless it is a private note."""
     if record.organisation_id != organisation_id:
         return False
+    if record.entity in FEED_ALL:
+        return True
     if record.owner_id == user_id:
         return True
+    if record.entity in FEED_OWN:  # coordination reads these on its own pages, not through sync
+        return False
     if record.entity == "conflict":  # R14: its author, the record's owner, and coordination
         return role == "coordinator" or record.fields.get("record_owner_id") == str(user_id)
     return role == "coordinator" and (record.entity != "note" or bool(record.fields.get("shared")))

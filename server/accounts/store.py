@@ -185,16 +185,23 @@ async def authenticate(login: str, password: str) -> UUID | None:
     return row["id"] if ok and row else None
 
 
-async def start_session(user_id: UUID, now: datetime, device_id: UUID | None = None) -> str:
-    """A new session; returns the token for the cookie (only its hash is stored)."""
+async def start_session(user_id: UUID, now: datetime, device_id: UUID | None = None, lasting: bool | None = None) -> str:
+    """A new session; returns the token for the cookie (only its hash is stored). A device's
+    session lasts (90 days idle) unless `lasting` is False: then it ends like a browser's."""
     token = secrets.token_urlsafe(32)
+    lasting = device_id is not None if lasting is None else lasting
     await UserSession.insert(
         UserSession(
             token_hash=hash_token(token), user=user_id, device=device_id,
-            kind="device" if device_id else "browser", created_at=now, last_seen_at=now,
+            kind="device" if lasting else "browser", created_at=now, last_seen_at=now,
         )
     )
     return token
+
+
+async def role_of(user_id: UUID) -> str | None:
+    row = await User.select(User.role).where(User.id == user_id).first()
+    return row["role"] if row else None
 
 
 async def end_session(token: str) -> None:

@@ -46,12 +46,13 @@ async def _check_credentials(request: Request, settings: Settings, now: datetime
     return user_id
 
 
-async def _sign_in(request: Request, settings: Settings, now: datetime, user_id: UUID, device_name: str | None) -> str:
+async def _sign_in(request: Request, settings: Settings, now: datetime, user_id: UUID, device_name: str | None,
+                   lasting: bool | None = None) -> str:
     old = request.cookies.get(cookie_name(settings))
     if old:
         await store.end_session(old)  # a fresh id at every login: no session fixation
     device_id = await store.create_device(user_id, device_name, now) if device_name is not None else None
-    return await store.start_session(user_id, now, device_id)
+    return await store.start_session(user_id, now, device_id, lasting)
 
 
 class SignInController(Controller):
@@ -71,9 +72,12 @@ class SignInController(Controller):
                 request, "accounts/login.html", "accounts/_login_form.html", status_code=exc.status_code,
                 headers=exc.headers, login=data.login, error=exc.message, next=safe_next(data.next),
             )
-        device_name = (data.device_name or _device_label(request)) if data.keep else None
-        token = await _sign_in(request, settings, clock(), user_id, device_name)
-        cookie = session_cookie(settings, token, device=device_name is not None)
+        # A volunteer's browser is where offline work waits to be sent: it is always a device,
+        # whose session lasts only when they say it is their own phone.
+        volunteer = await store.role_of(user_id) == "volunteer"
+        device_name = (data.device_name or _device_label(request)) if data.keep or volunteer else None
+        token = await _sign_in(request, settings, clock(), user_id, device_name, lasting=bool(data.keep))
+        cookie = session_cookie(settings, token, device=bool(data.keep))
         return Redirect(safe_next(data.next), status_code=303, cookies=[cookie])
 
     @post("/logout", opt=signed_in())

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from server import sql
+from server import sql, sync_store
 from server.clients.tables import Client
 
 
@@ -46,7 +46,17 @@ async def create_client(organisation_id: UUID, now: datetime, **values: object) 
     return client_id
 
 
-async def update_client(client_id: UUID, organisation_id: UUID, **values: object) -> bool:
-    updated = await Client.update({getattr(Client, k): v for k, v in values.items()}).where(
-        (Client.id == client_id) & (Client.organisation == organisation_id)).returning(Client.id)
+async def update_client(client_id: UUID, organisation_id: UUID, *, alias: str, languages: list[str], district: str,
+                        needs: str, consent_on: date | None, active: bool) -> bool:
+    """Change a client; the assignments that show them on volunteers' phones follow (R2)."""
+    async with sql.transaction(Client._meta.db, write=True) as connection:
+        uuid = connection.uuid
+        updated = await connection.fetch(
+            "UPDATE client SET alias = ?, languages = ?, district = ?, needs = ?, consent_on = ?, active = ? "
+            "WHERE id = ? AND organisation = ? RETURNING id",
+            alias, msgspec.json.encode(languages).decode(), district, needs, connection.day(consent_on), active,
+            uuid(client_id), uuid(organisation_id))
+        if updated:
+            shown = await connection.fetch("SELECT id FROM assignment WHERE client = ?", uuid(client_id))
+            await sync_store.touch(connection, organisation_id, [("assignment", sql.uuid_value(row[0])) for row in shown])
     return bool(updated)

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
+from server import sql, sync_store
 from server.clock import LOCAL
 from server.events.tables import Event, EventResponse, Module, ModuleCompletion
 from server.i18n import N_
@@ -58,9 +59,18 @@ def _event(row: dict) -> EventRecord:
                        description=row["description"], module_id=row["module"])
 
 
-async def create_event(organisation_id: UUID, now: datetime, **values: object) -> UUID:
+async def create_event(organisation_id: UUID, now: datetime, *, kind: str, title: str, starts_at: datetime,
+                       place: str = "", description: str = "", module: UUID | None = None) -> UUID:
+    """A new event; it reaches every phone of the organisation through the sync feed."""
     event_id = uuid4()
-    await Event.insert(Event(id=event_id, organisation=organisation_id, created_at=now, **values))
+    async with sql.transaction(Event._meta.db, write=True) as connection:
+        uuid = connection.uuid
+        await connection.execute(
+            "INSERT INTO event (id, organisation, kind, title, starts_at, place, description, module, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            uuid(event_id), uuid(organisation_id), kind, title, connection.timestamp(starts_at), place, description,
+            uuid(module), connection.timestamp(now))
+        await sync_store.touch(connection, organisation_id, [("event", event_id)])
     return event_id
 
 

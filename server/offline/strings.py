@@ -61,6 +61,7 @@ def app_strings(locale: str) -> dict:
     texts["fields"] = {key: catalogue.gettext(message) for key, message in FIELD_NAMES.items()}
     texts["statuses"] = {key: catalogue.gettext(message) for key, message in STATUSES.items()}
     texts["place_types"] = {key: catalogue.gettext(message) for key, message in labels.PLACE_TYPES.items()}
+    texts["offer_statuses"] = {key: catalogue.gettext(message) for key, message in labels.OFFER_STATUSES.items()}
     texts["topics"] = {key: catalogue.gettext(message) for key, message in labels.TOPICS.items()}
     texts["locale"] = locale
     return texts

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 import msgspec
 
-from server import sql
+from server import sql, sync_store
 from server.accounts.store import UserRecord, list_users
 from server.assignments.tables import Assignment
 from server.clients.store import ClientRecord, get_client
@@ -130,11 +130,17 @@ async def count_by_status(organisation_id: UUID) -> dict[str, int]:
 
 
 async def set_status(request_id: UUID, organisation_id: UUID, status: str, now: datetime) -> bool:
-    updated = await HelpRequest.update({HelpRequest.status: status, HelpRequest.updated_at: now}).where(
-        (HelpRequest.id == request_id) & (HelpRequest.organisation == organisation_id)).returning(HelpRequest.id)
-    if updated and status == "cancelled":
-        await Offer.update({Offer.status: "withdrawn", Offer.answered_at: now}).where(
-            (Offer.request == request_id) & (Offer.status == "open"))
+    """A request's new status; cancelling it withdraws its open offers, on the phones too."""
+    async with sql.transaction(HelpRequest._meta.db, write=True) as connection:
+        uuid, stamp = connection.uuid, connection.timestamp(now)
+        updated = await connection.fetch(
+            "UPDATE help_request SET status = ?, updated_at = ? WHERE id = ? AND organisation = ? RETURNING id",
+            status, stamp, uuid(request_id), uuid(organisation_id))
+        if updated and status == "cancelled":
+            withdrawn = await connection.fetch(
+                "UPDATE offer SET status = 'withdrawn', answered_at = ? WHERE request = ? AND status = 'open' RETURNING id",
+                stamp, uuid(request_id))
+            await sync_store.touch(connection, organisation_id, [("offer", sql.uuid_value(row[0])) for row in withdrawn])
     return bool(updated)
 
 
@@ -192,12 +198,16 @@ async def make_offers(request: RequestRecord, organisation_id: UUID, volunteer_i
     chosen = [v for v in dict.fromkeys(volunteer_ids) if v in allowed and v not in already]
     if not chosen:
         return 0
-    await Offer.insert(*[
-        Offer(id=uuid4(), organisation=organisation_id, request=request.id, volunteer=v, status="open", created_at=now)
-        for v in chosen
-    ])
-    await HelpRequest.update({HelpRequest.status: "offered", HelpRequest.updated_at: now}).where(
-        (HelpRequest.id == request.id) & HelpRequest.status.is_in(list(OPEN_STATUSES)))
+    offers = [(uuid4(), volunteer) for volunteer in chosen]
+    async with sql.transaction(Offer._meta.db, write=True) as connection:  # the offers reach the phones with it (R2)
+        uuid, stamp = connection.uuid, connection.timestamp(now)
+        await connection.executemany(
+            "INSERT INTO offer (id, organisation, request, volunteer, status, created_at) VALUES (?, ?, ?, ?, 'open', ?)",
+            [[uuid(offer_id), uuid(organisation_id), uuid(request.id), uuid(volunteer), stamp] for offer_id, volunteer in offers])
+        condition, args = connection.one_of("status", OPEN_STATUSES)
+        await connection.execute(f"UPDATE help_request SET status = 'offered', updated_at = ? WHERE id = ? AND {condition}",
+                                 stamp, uuid(request.id), *args)
+        await sync_store.touch(connection, organisation_id, [("offer", offer_id) for offer_id, _ in offers])
     return len(chosen)
 
 
@@ -259,38 +269,49 @@ async def answer_offer(offer_id: UUID, volunteer_id: UUID, organisation_id: UUID
     """The volunteer's answer. Returns the offer's status afterwards: `accepted` (this volunteer
     has the assignment), `taken` (someone else accepted first), `declined`, `withdrawn`, or
     `missing` when the offer is not this volunteer's."""
-    engine = Offer._meta.db
-    async with sql.transaction(engine, write=True) as connection:
-        uuid, stamp = connection.uuid, connection.timestamp(now)
-        row = await connection.fetchone(
-            "SELECT o.status, o.request, r.status FROM offer o JOIN help_request r ON r.id = o.request "
-            "WHERE o.id = ? AND o.volunteer = ? AND o.organisation = ?",
-            uuid(offer_id), uuid(volunteer_id), uuid(organisation_id))
-        if row is None:
-            return "missing"
-        offer_status, request_id, request_status = row
-        if offer_status != "open":
-            return offer_status
-        if not accept:
-            await connection.execute("UPDATE offer SET status = 'declined', answered_at = ? WHERE id = ?", stamp, uuid(offer_id))
-            return "declined"
-        won = await connection.fetch(
-            "UPDATE help_request SET status = 'assigned', updated_at = ? WHERE id = ? AND status IN ('new', 'matching', 'offered') "
-            "RETURNING id, client, day, time_from, place, language, purpose",
-            stamp, request_id)
-        if not won:
-            await connection.execute("UPDATE offer SET status = 'taken', answered_at = ? WHERE id = ?", stamp, uuid(offer_id))
-            return "taken"
-        _, client_id, day, time_from, place, language, purpose = won[0]
-        await connection.execute(
-            "INSERT INTO assignment (id, organisation, request, client, volunteer, day, start_time, place, language, purpose, "
-            "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?)",
-            uuid(uuid4()), uuid(organisation_id), request_id, client_id, uuid(volunteer_id), day, time_from, place, language,
-            purpose, stamp)
-        await connection.execute("UPDATE offer SET status = 'accepted', answered_at = ? WHERE id = ?", stamp, uuid(offer_id))
-        await connection.execute(
-            "UPDATE offer SET status = 'taken', answered_at = ? WHERE request = ? AND id <> ? AND status = 'open'",
-            stamp, request_id, uuid(offer_id))
+    async with sql.transaction(Offer._meta.db, write=True) as connection:
+        return await answer_in(connection, offer_id, volunteer_id, organisation_id, accept, now)
+
+
+async def answer_in(connection: sql.Connection, offer_id: UUID, volunteer_id: UUID, organisation_id: UUID, accept: bool,
+                    now: datetime) -> str:
+    """answer_offer inside a transaction the caller holds (a sync push answers offers too).
+    Answering again gives the same status: an answer sent twice changes nothing."""
+    uuid, stamp = connection.uuid, connection.timestamp(now)
+    row = await connection.fetchone(
+        "SELECT o.status, o.request, r.status FROM offer o JOIN help_request r ON r.id = o.request "
+        "WHERE o.id = ? AND o.volunteer = ? AND o.organisation = ?",
+        uuid(offer_id), uuid(volunteer_id), uuid(organisation_id))
+    if row is None:
+        return "missing"
+    offer_status, request_id, request_status = row
+    if offer_status != "open":
+        return offer_status
+    if not accept:
+        await connection.execute("UPDATE offer SET status = 'declined', answered_at = ? WHERE id = ?", stamp, uuid(offer_id))
+        await sync_store.touch(connection, organisation_id, [("offer", offer_id)])
+        return "declined"
+    won = await connection.fetch(
+        "UPDATE help_request SET status = 'assigned', updated_at = ? WHERE id = ? AND status IN ('new', 'matching', 'offered') "
+        "RETURNING id, client, day, time_from, place, language, purpose",
+        stamp, request_id)
+    if not won:
+        await connection.execute("UPDATE offer SET status = 'taken', answered_at = ? WHERE id = ?", stamp, uuid(offer_id))
+        await sync_store.touch(connection, organisation_id, [("offer", offer_id)])
+        return "taken"
+    _, client_id, day, time_from, place, language, purpose = won[0]
+    assignment_id = uuid4()
+    await connection.execute(
+        "INSERT INTO assignment (id, organisation, request, client, volunteer, day, start_time, place, language, purpose, "
+        "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', ?)",
+        uuid(assignment_id), uuid(organisation_id), request_id, client_id, uuid(volunteer_id), day, time_from, place, language,
+        purpose, stamp)
+    await connection.execute("UPDATE offer SET status = 'accepted', answered_at = ? WHERE id = ?", stamp, uuid(offer_id))
+    others = await connection.fetch(
+        "UPDATE offer SET status = 'taken', answered_at = ? WHERE request = ? AND id <> ? AND status = 'open' RETURNING id",
+        stamp, request_id, uuid(offer_id))
+    await sync_store.touch(connection, organisation_id, [
+        ("offer", offer_id), ("assignment", assignment_id), *(("offer", sql.uuid_value(r[0])) for r in others)])
     return "accepted"
 
 

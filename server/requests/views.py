@@ -18,6 +18,7 @@ from server.clock import Clock
 from server.errors import BadRequest, NotFound, TooManyRequests
 from server.i18n import N_
 from server.organisations.views import organisation_or_404
+from server.offline.views import offline_copy
 from server.requests import store
 from server.requests.forms import RequestForm, read_request, values
 from server.settings import Settings
@@ -160,7 +161,9 @@ class OfferController(Controller):
     async def index(self, request: Request) -> Template:
         require_client_access(request)
         offers = await store.offers_for_volunteer(request.user.id, request.user.organisation_id)
-        return render(request, "offers/list.html", offers=offers, outcome=request.query_params.get("outcome"))
+        outcome = request.query_params.get("outcome")
+        headers = {} if outcome else offline_copy(request)  # answered offline too, on the kept page
+        return render(request, "offers/list.html", headers=headers, offers=offers, outcome=outcome)
 
     @post("/{offer_id:uuid}", opt=roles("volunteer"))
     async def answer(self, request: Request, clock: NamedDependency[Clock], offer_id: FromPath[UUID]) -> Redirect:

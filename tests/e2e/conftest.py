@@ -45,10 +45,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
     """`lotsenbuch up --demo` on a free port, as a user starts it; yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSENBUCH_", "DATABASE_URL"))}
+    folder = tmp_path_factory.mktemp("live")
+    # The server's log goes to a file: a pipe nobody reads fills up and stops the server mid-run.
+    log = (folder / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "up", "--demo", "--port", str(port),
-         "--data-dir", str(tmp_path_factory.mktemp("live") / "data")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "server.cli", "up", "--demo", "--port", str(port), "--data-dir", str(folder / "data")],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -60,11 +62,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError("the server did not start:\n" + (process.communicate()[0] or ""))
+            raise RuntimeError("the server did not start:\n" + (folder / "server.log").read_text())
         time.sleep(0.2)
     yield base
     process.terminate()
-    process.communicate(timeout=20)
+    process.wait(timeout=20)
+    log.close()
 
 
 @pytest.fixture(scope="module")

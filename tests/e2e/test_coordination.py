@@ -1,4 +1,5 @@
-"""In a real browser: a coordinator takes a request to an offer; a volunteer's phone accepts it."""
+"""In a real browser: a coordinator takes a request to an offer; a volunteer's phone accepts it and
+writes the visit log, which reaches the coordinator's review."""
 
 import pytest
 
@@ -34,13 +35,26 @@ def test_a_request_goes_from_the_coordinator_to_an_accepted_assignment(browser, 
 
     _sign_in(phone, live_server, "lotse1")
     phone.get_by_role("link", name="Angebote").click()
+    phone.wait_for_selector("html[data-app-ready]", state="attached")
     offer = phone.locator(".card", has_text="Sozialamt Musterstadt, Raum 12")
-    offer.get_by_role("button", name="Annehmen").click()
-    assert "Der Einsatz gehört Ihnen" in phone.get_by_role("status").inner_text()
+    offer.get_by_role("button", name="Annehmen").click()  # kept on the phone, then sent by the sync
+    offer.get_by_text("angenommen", exact=True).wait_for(timeout=15000)
     phone.get_by_role("link", name="Einsätze").click()
-    assert "Sozialamt Musterstadt, Raum 12" in phone.locator("main").inner_text()
+    phone.locator(".card", has_text="Sozialamt Musterstadt, Raum 12").get_by_role("link").click()
+    phone.get_by_role("link", name="Begleitungsprotokoll schreiben").click()
+    phone.wait_for_selector("html[data-app-ready]", state="attached")
+    assert phone.get_by_label("Ort", exact=True).input_value() == "Sozialamt Musterstadt, Raum 12"
+    phone.get_by_label("Sozialamt").check()
+    phone.get_by_label("Leistungen").check()
+    phone.get_by_label("Ergebnis").fill("Antrag auf Wohngeld gestellt, Bescheid in vier Wochen.")
+    phone.get_by_role("button", name="Zur Prüfung einreichen").click()
+    phone.wait_for_url("**/records")
+    phone.locator("[data-record-list] li", has_text="Sozialamt Musterstadt, Raum 12").and_(
+        phone.locator("[data-state=synced]")).wait_for(timeout=15000)
     assert phone.console_errors == []
 
     desk.reload()
     assert "Amina Haddad begleitet." in desk.locator("main").inner_text()
+    desk.goto(desk.url.split("/requests")[0] + "/review")
+    assert "Antrag auf Wohngeld gestellt" in desk.locator("main").inner_text()
     desk.context.close()

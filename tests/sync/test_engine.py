@@ -393,6 +393,20 @@ def test_who_reads_what():
     assert not may_read(uuid4(), "volunteer", ORG, conflict)
 
 
+def test_read_only_copies_go_to_their_volunteer_and_events_to_everyone():
+    def copy(entity, owner):
+        return Record(entity=entity, id=uuid4(), organisation_id=ORG, owner_id=owner.user_id, version=5, fields={},
+                      field_versions={}, field_authors={})
+
+    offer = copy("offer", AMINA)
+    assert may_read(AMINA.user_id, "volunteer", ORG, offer)
+    assert not may_read(JONAS.user_id, "volunteer", ORG, offer)
+    assert not may_read(SABINE.user_id, "coordinator", ORG, copy("assignment", AMINA))
+    event = copy("event", SABINE)
+    assert may_read(JONAS.user_id, "volunteer", ORG, event) and may_read(AMINA.user_id, "volunteer", ORG, event)
+    assert not may_read(STRANGER.user_id, "volunteer", OTHER_ORG, event)
+
+
 def test_a_devices_newer_edit_supersedes_its_own_older_one_despite_a_stale_base():
     """The response to the first edit was lost, so the second still names base 1."""
     existing = record("visit_log", version=1, fields={"duration_minutes": 30})

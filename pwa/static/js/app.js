@@ -106,6 +106,9 @@ async function explain(error) {
 
 function schedule() {
   clearTimeout(timer);
+  if (!db) {
+    return;  // wiped, or never set up
+  }
   const delay = failures ? Math.min(5 * MINUTE, 2000 * 2 ** Math.min(failures, 8)) : MINUTE;
   timer = setTimeout(() => {
     if (document.visibilityState === "visible") {
@@ -363,7 +366,16 @@ async function render() {
   if (!db) {
     return;
   }
-  const { records, outbox, lastSync } = await readAll(db);
+  let state;
+  try {
+    state = await readAll(db);
+  } catch (error) {
+    if (error && error.name === "InvalidStateError") {
+      return;  // the phone was just wiped (logout, revocation): nothing left to show
+    }
+    throw error;
+  }
+  const { records, outbox, lastSync } = state;
   const waiting = document.querySelector("[data-waiting]");
   if (waiting) {
     waiting.textContent = outbox.length ? plural("waiting", outbox.length) : strings.all_synced;
@@ -392,6 +404,7 @@ async function render() {
       conflictTemplate, conflict, byKey.get(recordKey(conflict.fields.entity, conflict.fields.record_id)), index)));
     section.hidden = conflicts.length === 0;
   }
+  renderOffers(records, outbox);
   const notes = document.querySelector("[data-notes-for]");
   if (notes) {
     const client = notes.dataset.notesFor;
@@ -400,6 +413,50 @@ async function render() {
     const template = document.getElementById("note-item");
     notes.querySelector("[data-note-list]").replaceChildren(...mine.map((record) => entryItem(template, record, conflicted.has(record.key))));
     notes.querySelector("[data-empty]").hidden = mine.length > 0;
+  }
+}
+
+// --- offers -------------------------------------------------------------------------------
+
+// An answer is a sync mutation like any other: kept on the phone first, sent when it can be.
+// The first acceptance wins on the server; the card then shows what became of the offer.
+function wireOffers() {
+  for (const form of document.querySelectorAll("form[data-offer-answer]")) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const accepted = event.submitter && event.submitter.value === "accept";
+      await saveEdit(db, "offer", form.dataset.offerAnswer, { answer: accepted ? "accepted" : "declined" });
+      await backgroundSync();
+      await render();
+      runSync();
+    });
+  }
+}
+
+function renderOffers(records, outbox) {
+  for (const card of document.querySelectorAll("[data-offer]")) {
+    const key = recordKey("offer", card.dataset.offer);
+    const waiting = outbox.some((entry) => entry.key === key);
+    const copy = records.find((record) => record.key === key);
+    const status = copy && copy.version ? copy.fields.status : null;
+    const badge = card.querySelector("[data-slot=state]");
+    const form = card.querySelector("form[data-offer-answer]");
+    const known = card.querySelector("[data-slot=server-state]");
+    let text = null;
+    if (waiting) {
+      text = strings.pending;
+    } else if (status && status !== "open") {
+      text = strings.offer_statuses[status] || status;
+    }
+    badge.textContent = text || "";
+    badge.hidden = !text;
+    card.dataset.state = waiting ? "pending" : status || "open";
+    if (form) {
+      form.hidden = Boolean(text);
+    }
+    if (known && text) {
+      known.hidden = true;
+    }
   }
 }
 
@@ -415,10 +472,10 @@ async function unsentTitles() {
 }
 
 async function wipe() {
-  if (db) {
-    db.close();
-    db = null;
-  }
+  const open = db;
+  db = null;  // before closing: whatever still runs sees an empty phone, not a closing database
+  clearTimeout(timer);
+  open?.close();
   await wipeEverything();
   const registration = await navigator.serviceWorker?.getRegistration();
   await registration?.unregister();
@@ -524,6 +581,7 @@ async function main() {
   for (const form of document.querySelectorAll("form[data-offline-form]")) {
     await setupForm(form);
   }
+  wireOffers();
   document.querySelector("[data-sync-now]")?.addEventListener("click", () => {
     banner(strings.syncing);
     runSync();

@@ -1,0 +1,53 @@
+"""GET /static/{path}: the app's own files, answered 304 when the browser already has them.
+
+Litestar's static router sends the whole file on every request; with `Cache-Control: no-cache`
+(a phone must see a new version at once) that meant every page view re-downloaded htmx and the
+modules. Here each file is read once, tagged with a hash of its content, and a request that
+names that tag gets 304 and no body. Only files present at startup are served: a path outside
+the index is a 404, whatever dots or slashes it holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from functools import cache
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+
+import pwa
+from server.access import public
+from server.errors import NotFound
+
+TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+
+
+class StaticFile:
+    __slots__ = ("body", "etag", "media_type")
+
+    def __init__(self, body: bytes, media_type: str):
+        self.body = body
+        self.etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        self.media_type = media_type
+
+
+@cache
+def index() -> dict[str, StaticFile]:
+    files = {}
+    for path in pwa.STATIC.rglob("*"):
+        if path.is_file():
+            media_type = TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            files[path.relative_to(pwa.STATIC).as_posix()] = StaticFile(path.read_bytes(), media_type)
+    return files
+
+
+@get("/static/{file_path:path}", opt={**public(), "exclude_from_csrf": True}, include_in_schema=False)
+async def static_file(request: Request, file_path: FromPath[str]) -> Response[bytes]:
+    found = index().get(file_path.lstrip("/"))
+    if found is None:
+        raise NotFound()
+    headers = {"etag": found.etag, "cache-control": "no-cache"}
+    if found.etag in request.headers.get("if-none-match", ""):
+        return Response(b"", status_code=304, headers=headers)
+    return Response(found.body, media_type=found.media_type, headers=headers)
