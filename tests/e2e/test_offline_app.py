@@ -314,3 +314,34 @@ def test_an_app_too_old_for_the_server_reloads_itself_and_keeps_its_outbox(phone
     phone.get_by_role("link", name="Meine Einträge").click()
     until(phone, "document.querySelectorAll('[data-record-list] [data-state=pending]').length === 0")
     assert item(phone, f"Vor dem Neuladen {marker}").get_attribute("data-state") == "synced"
+
+
+def test_a_refused_entry_shows_the_reason_and_can_be_corrected_and_sent_again(phone, live_server):
+    marker = uuid.uuid4().hex[:8]
+    sign_in(phone, live_server, "lotse1")
+    ready_offline(phone)
+    phone.goto(live_server + "/records")
+    phone.wait_for_selector("html[data-app-ready]", state="attached")
+    # A note whose text the server refuses (a NUL character, as a broken keyboard app might send).
+    note_id = phone.evaluate(f"""async () => {{
+        const store = await import('/static/js/store.js');
+        const session = await store.readSession();
+        const db = await store.openUserDb(session.user_id);
+        const id = crypto.randomUUID();
+        await store.saveEdit(db, 'note', id, {{ body: 'Kaputt {marker}\\u0000', shared: true }});
+        db.close();
+        return id;
+    }}""")
+    phone.reload()
+    refused = item(phone, f"Kaputt {marker}")
+    until(phone, "document.querySelector('[data-record-list] [data-state=rejected]') !== null")
+    assert "NUL" in refused.inner_text()
+    refused.get_by_role("link").click()
+    phone.wait_for_selector("html[data-app-ready]", state="attached")
+    assert "NUL" in phone.locator("[data-rejected]").inner_text()
+    assert phone.get_by_label("Text").input_value().startswith(f"Kaputt {marker}")  # nothing typed is lost
+    phone.get_by_label("Text").fill(f"Repariert {marker}")
+    phone.get_by_role("button", name="Speichern").click()
+    phone.wait_for_url("**/records")
+    until(phone, f"document.querySelector('[data-record-list] a[href$=\"{note_id}\"]')?.closest('li').dataset.state === 'synced'")
+    assert f"Repariert {marker}" in item(phone, f"Repariert {marker}").inner_text()
