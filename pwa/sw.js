@@ -142,6 +142,35 @@ self.addEventListener("message", (event) => {
   }
 });
 
+// An alert names nobody: a sentence and a link. The details load after the tap, behind login.
+self.addEventListener("push", (event) => {
+  let alert = { title: "Lotsenbuch", body: "", url: "/", tag: "lotsenbuch" };
+  try {
+    alert = { ...alert, ...event.data.json() };
+  } catch {
+    // an empty or foreign push still shows that something waits
+  }
+  const url = new URL(alert.url, self.location.origin);
+  event.waitUntil(self.registration.showNotification(alert.title, {
+    body: alert.body, tag: alert.tag, icon: "/static/icons/icon-192.png", badge: "/static/icons/icon-192.png",
+    data: { url: url.origin === self.location.origin ? url.pathname + url.search : "/" },
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data?.url || "/", self.location.origin).href;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+    if (open) {
+      await open.focus();
+      return open.navigate(target);
+    }
+    return self.clients.openWindow(target);
+  })());
+});
+
 self.addEventListener("sync", (event) => {
   if (event.tag === "outbox") {
     event.waitUntil(syncNow().then(async (summary) => {

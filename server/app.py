@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from litestar import Litestar, Router
@@ -27,6 +28,9 @@ from server.home.views import healthz, start
 from server.messages.views import InboxController, MessageController
 from server.offline import views as offline_views
 from server.offline.static import static_file
+from server.push import views as push_views
+from server.push.sender import Sender
+from server.push.store import current_key
 from server.organisations.views import AdminController
 from server.requests.views import OfferController, PublicRequestController, RequestController
 from server.sync_api import sync
@@ -40,7 +44,7 @@ ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
-    *offline_views.ROUTES,
+    *offline_views.ROUTES, *push_views.ROUTES,
 ]
 
 
@@ -58,7 +62,16 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         if settings.uses_postgres:
             await engine.start_connection_pool(min_size=1, max_size=10)
 
+        await current_key(clock())  # the first start of an installation makes its VAPID key
+        if settings.push_sender:
+            subject = settings.base_url if settings.base_url.startswith("https://") else "mailto:operator@localhost"
+            push = Sender(engine, clock, subject=subject)
+            app.state.push_task = asyncio.create_task(push.run())
+
     async def close_database() -> None:
+        task = getattr(app.state, "push_task", None)
+        if task is not None:
+            task.cancel()
         await sql.close_idle(engine)
         if settings.uses_postgres:
             await engine.close_connection_pool()

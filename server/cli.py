@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_option(demo)
     demo.set_defaults(run=cmd_demo)
 
+    vapid = commands.add_parser("vapid", help="the Web Push (VAPID) key of this installation")
+    vapid_commands = vapid.add_subparsers(dest="vapid_command", metavar="ACTION", required=True)
+    rotate = vapid_commands.add_parser("rotate", help="make a new key; phones subscribe again at their next visit")
+    _data_dir_option(rotate)
+    rotate.set_defaults(run=cmd_vapid_rotate)
+
     user = commands.add_parser("user", help="manage user accounts")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     create = user_commands.add_parser(
@@ -112,6 +118,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db.configure(_settings(args))
     asyncio.run(db.require_migrated())
     _print_logins(_seed_demo())
+    return 0
+
+
+def cmd_vapid_rotate(args: argparse.Namespace) -> int:
+    from server.push import store
+
+    db.configure(_settings(args))
+    asyncio.run(db.require_migrated())
+    key = asyncio.run(store.rotate(_now()))
+    print(f"New VAPID public key: {key.public_key}\nOld subscriptions were removed; phones subscribe again at their next visit.")
     return 0
 
 

@@ -26,6 +26,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOTSENBUCH_LOG_LEVEL": ("one of " + ", ".join(LOG_LEVELS), "INFO"),
     "LOTSENBUCH_MAX_BODY_BYTES": ("the largest request body in bytes, a whole number from 1024", str(1024 * 1024)),
     "LOTSENBUCH_OFFER_FLAG_HOURS": ("hours after which an unanswered offer is flagged for coordination, 1 to 720", "48"),
+    "LOTSENBUCH_PUSH_SENDER": ("send Web Push alerts from this process (false: another process sends them)", "true"),
 }
 
 
@@ -43,6 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     max_body_bytes: int = 1024 * 1024
     offer_flag_hours: int = 48
+    push_sender: bool = True  # send Web Push alerts from this process (tests send by hand)
 
     @property
     def sqlite_path(self) -> Path:
@@ -70,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "log_level": _log_level(get("LOTSENBUCH_LOG_LEVEL")),
             "max_body_bytes": _body_limit(get("LOTSENBUCH_MAX_BODY_BYTES")),
             "offer_flag_hours": _offer_flag_hours(get("LOTSENBUCH_OFFER_FLAG_HOURS")),
+            "push_sender": _boolean("LOTSENBUCH_PUSH_SENDER", get("LOTSENBUCH_PUSH_SENDER")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -398,7 +398,24 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             "UPDATE device SET last_mutation_id = ?, last_sync_at = ? WHERE id = ? AND last_mutation_id < ?",
             last, stamp, device_id, last)
     await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq, organisation_id)
+    await _alert(connection, actor, plan, before, now)
     return seq
+
+
+async def _alert(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> None:
+    """Push alerts in the same transaction: a visit log returned to its author with a comment,
+    and an edit of someone's record that now waits for their decision."""
+    from server.push import store as push  # alerts are optional to the sync; keep the import local
+
+    for key, record in plan.written.items():
+        previous = before.get(key)
+        if (key[0] == "visit_log" and record.fields.get("status") == "returned" and record.owner_id != actor.user_id
+                and (previous is None or previous.fields.get("status") != "returned")):
+            await push.enqueue(connection, actor.organisation_id, [record.owner_id], "returned",
+                               f"/visits/form?id={record.id}", now)
+    owners = {(plan.written.get((c.entity, c.record_id)) or before[(c.entity, c.record_id)]).owner_id for c in plan.conflicts}
+    owners.discard(actor.user_id)
+    await push.enqueue(connection, actor.organisation_id, sorted(owners), "conflict", "/records", now)
 
 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",

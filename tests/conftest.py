@@ -117,7 +117,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    common = dict(data_dir=data_dir, secret_key=SECRET, base_url=BASE_URL, cookie_secure=True)
+    common = dict(data_dir=data_dir, secret_key=SECRET, base_url=BASE_URL, cookie_secure=True, push_sender=False)
     if backend == "sqlite":
         shutil.copy(request.getfixturevalue("sqlite_template"), data_dir / "lotsenbuch.sqlite3")
         return Settings(**common)

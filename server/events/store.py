@@ -8,6 +8,8 @@ from uuid import UUID, uuid4
 import msgspec
 
 from server import sql, sync_store
+from server.push import store as push
+from server.push.sender import poke
 from server.clock import LOCAL
 from server.events.tables import Event, EventResponse, Module, ModuleCompletion
 from server.i18n import N_
@@ -71,6 +73,10 @@ async def create_event(organisation_id: UUID, now: datetime, *, kind: str, title
             uuid(event_id), uuid(organisation_id), kind, title, connection.timestamp(starts_at), place, description,
             uuid(module), connection.timestamp(now))
         await sync_store.touch(connection, organisation_id, [("event", event_id)])
+        volunteers = await connection.fetch(
+            "SELECT id FROM app_user WHERE organisation = ? AND role = 'volunteer' AND active", uuid(organisation_id))
+        await push.enqueue(connection, organisation_id, [sql.uuid_value(row[0]) for row in volunteers], "event", "/events", now)
+    poke()
     return event_id
 
 

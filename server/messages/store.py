@@ -7,6 +7,10 @@ from uuid import UUID, uuid4
 
 import msgspec
 
+from server import sql
+from server.push import store as push
+from server.push.sender import poke
+
 from server.accounts.store import UserRecord, list_users
 from server.messages.tables import Message, MessageRecipient
 
@@ -45,9 +49,16 @@ async def send(organisation_id: UUID, author_id: UUID, subject: str, body: str, 
     if not people:
         return 0
     message_id = uuid4()
-    await Message.insert(Message(id=message_id, organisation=organisation_id, author=author_id, subject=subject, body=body,
-                                 audience=msgspec.to_builtins(audience), created_at=now))
-    await MessageRecipient.insert(*[MessageRecipient(message=message_id, recipient=p.id) for p in people])
+    async with sql.transaction(Message._meta.db, write=True) as connection:  # the alerts go with it, or not at all
+        uuid = connection.uuid
+        await connection.execute(
+            "INSERT INTO message (id, organisation, author, subject, body, audience, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            uuid(message_id), uuid(organisation_id), uuid(author_id), subject, body,
+            msgspec.json.encode(audience).decode(), connection.timestamp(now))
+        await connection.executemany("INSERT INTO message_recipient (message, recipient) VALUES (?, ?)",
+                                     [[uuid(message_id), uuid(p.id)] for p in people])
+        await push.enqueue(connection, organisation_id, [p.id for p in people], "message", "/inbox", now)
+    poke()
     return len(people)
 
 

@@ -37,6 +37,10 @@ MESSAGES = {
     "empty": N_("(empty)"),
     "yes": N_("yes"),
     "no": N_("no"),
+    "push_on": N_("Alerts are on for this device."),
+    "push_off": N_("Alerts are off for this device."),
+    "push_denied": N_("This browser blocks alerts for Lotsenbuch; allow them in its settings."),
+    "push_failed": N_("Alerts could not be turned on: %(reason)s"),
     "install_ios": N_("On an iPhone: tap the share button in Safari, then “Add to Home Screen”."),
 }
 PLURALS = {

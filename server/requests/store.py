@@ -17,6 +17,8 @@ from uuid import UUID, uuid4
 import msgspec
 
 from server import sql, sync_store
+from server.push import store as push
+from server.push.sender import poke
 from server.accounts.store import UserRecord, list_users
 from server.assignments.tables import Assignment
 from server.clients.store import ClientRecord, get_client
@@ -208,6 +210,8 @@ async def make_offers(request: RequestRecord, organisation_id: UUID, volunteer_i
         await connection.execute(f"UPDATE help_request SET status = 'offered', updated_at = ? WHERE id = ? AND {condition}",
                                  stamp, uuid(request.id), *args)
         await sync_store.touch(connection, organisation_id, [("offer", offer_id) for offer_id, _ in offers])
+        await push.enqueue(connection, organisation_id, chosen, "offer", "/offers", now)
+    poke()
     return len(chosen)
 
 

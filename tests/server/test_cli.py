@@ -14,7 +14,7 @@ import pytest
 from server import cli, db
 from server.settings import Settings
 
-SUBCOMMANDS = [["up"], ["serve"], ["migrate"], ["demo"], ["user"], ["user", "create"], ["check"]]
+SUBCOMMANDS = [["up"], ["serve"], ["migrate"], ["demo"], ["user"], ["user", "create"], ["check"], ["vapid"], ["vapid", "rotate"]]
 
 
 @pytest.fixture
@@ -64,6 +64,15 @@ def test_demo_seeds_an_empty_database_only(data_env, capsys):
         assert username in out
     assert cli.main(["demo"]) == 1
     assert "already holds data" in capsys.readouterr().err
+
+
+def test_vapid_rotate_makes_a_new_key(data_env, capsys):
+    cli.main(["migrate"])
+    assert cli.main(["vapid", "rotate"]) == 0
+    first = capsys.readouterr().out.split("New VAPID public key: ")[1].split()[0]
+    assert cli.main(["vapid", "rotate"]) == 0
+    second = capsys.readouterr().out.split("New VAPID public key: ")[1].split()[0]
+    assert first != second and len(second) == 87  # 65 bytes, URL-safe base64 without padding
 
 
 def test_user_create_reads_the_password_from_stdin(data_env, monkeypatch, capsys):

@@ -460,6 +460,79 @@ function renderOffers(records, outbox) {
   }
 }
 
+// --- push alerts ---------------------------------------------------------------------------
+
+function keyBytes(base64) {
+  const padded = (base64 + "===".slice((base64.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+async function serverKey() {
+  const response = await fetch("/api/push/key", { credentials: "same-origin", cache: "no-store" });
+  return (await response.json()).public_key;
+}
+
+async function sendSubscription(subscription, method) {
+  const body = method === "POST" ? subscription.toJSON() : { endpoint: subscription.endpoint };
+  const response = await fetch("/api/push/subscriptions", {
+    method, credentials: "same-origin", headers: { "content-type": "application/json", "x-csrftoken": session.csrf },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) {
+    throw new Error((await response.json().catch(() => ({}))).error || response.statusText);
+  }
+}
+
+// Asked only after a tap: the browser's permission prompt never comes on its own.
+async function wirePush() {
+  const panel = document.querySelector("[data-push]");
+  if (!panel || !("PushManager" in window) || !("serviceWorker" in navigator)) {
+    return;
+  }
+  panel.hidden = false;
+  const state = panel.querySelector("[data-push-state]");
+  const on = panel.querySelector("[data-push-on]");
+  const off = panel.querySelector("[data-push-off]");
+  const registration = await navigator.serviceWorker.ready;
+  const show = (subscribed, text) => {
+    state.textContent = text;
+    on.hidden = subscribed;
+    off.hidden = !subscribed;
+  };
+  let current = await registration.pushManager.getSubscription();
+  if (current) {  // a rotated server key: subscribe again, quietly (permission is already given)
+    const key = await serverKey().catch(() => null);
+    const used = current.options.applicationServerKey && btoa(String.fromCharCode(...new Uint8Array(current.options.applicationServerKey)));
+    if (key && used && used !== btoa(String.fromCharCode(...keyBytes(key)))) {
+      await current.unsubscribe();
+      current = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
+      await sendSubscription(current, "POST").catch(() => null);
+    }
+  }
+  show(Boolean(current), current ? strings.push_on : strings.push_off);
+  on.addEventListener("click", async () => {
+    try {
+      if (await Notification.requestPermission() !== "granted") {
+        show(false, strings.push_denied);
+        return;
+      }
+      const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(await serverKey()) });
+      await sendSubscription(subscription, "POST");
+      show(true, strings.push_on);
+    } catch (error) {
+      show(false, format(strings.push_failed, { reason: error.message }));
+    }
+  });
+  off.addEventListener("click", async () => {
+    const subscription = await registration.pushManager.getSubscription();
+    if (subscription) {
+      await sendSubscription(subscription, "DELETE").catch(() => null);
+      await subscription.unsubscribe();
+    }
+    show(false, strings.push_off);
+  });
+}
+
 // --- logout, install hint ------------------------------------------------------------------
 
 async function unsentTitles() {
@@ -565,6 +638,7 @@ async function main() {
   }
   await registerWorker();
   wireLogout();
+  wirePush();
   if (!session.offline) {
     return;
   }

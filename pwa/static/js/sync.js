@@ -97,7 +97,7 @@ async function post(body, session, retried = false) {
     }
   }
   const detail = await response.json().catch(() => ({}));
-  const message = detail.detail || detail.message || response.statusText;
+  const message = detail.error || response.statusText;
   if (response.status === 401) {
     throw new SyncError("signed-out", message);
   }
