@@ -27,6 +27,7 @@ from webpush import WebPush, WebPushSubscription
 
 from server import sql
 from server.i18n import gettext
+from server.push import reminders
 from server.push.alerts import ALERTS
 from server.push.store import Key, current_key
 
@@ -36,6 +37,7 @@ LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 BATCH = 200
 CONCURRENCY = 32
+PLAN_EVERY = 60  # seconds between plannings of reminders
 JWT_LIFETIME = 12 * 3600  # at most 24 hours ahead, as push services demand
 
 
@@ -94,8 +96,12 @@ class Sender:
             RUNNING.discard(self)
 
     async def _loop(self) -> None:
+        planned = 0.0
         while True:
             try:
+                if time.monotonic() - planned >= PLAN_EVERY:
+                    await reminders.plan(self.engine, self.clock())
+                    planned = time.monotonic()
                 sent = await self.send_due()
             except Exception:  # the sender must outlive a bad moment of the database
                 log.exception("push sender failed; trying again")

@@ -1,6 +1,6 @@
 """The instance's VAPID keys, the devices' push subscriptions and the durable push outbox."""
 
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.accounts.tables import Device, User
@@ -48,3 +48,12 @@ class PushAlert(Table, tablename="push_alert"):
     attempts = Integer(default=0)
     last_error = Text(default="")
     done_at = Timestamptz(null=True, default=None, index=True)
+
+
+class PushPreference(Table, tablename="push_preference"):
+    """A user's choice of alerts; without a row: every alert, quiet from 22:00 to 07:00."""
+
+    user = ForeignKey(references=User, null=False, unique=True)
+    alerts_off = JSON(default="[]")  # kinds the user does not want
+    quiet_from = Varchar(length=5, default="22:00")  # Europe/Berlin; equal times: never quiet
+    quiet_until = Varchar(length=5, default="07:00")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from ipaddress import ip_address
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -12,12 +13,16 @@ import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
+from litestar.response import Redirect, Template
 
 from server.access import signed_in
 from server.clock import Clock
 from server.errors import BadRequest
 from server.i18n import N_
 from server.push import store
+from server.push.alerts import CHOICES
+from server.templating import render
+from sync.schema import TIME_OF_DAY
 
 Endpoint = Annotated[str, msgspec.Meta(min_length=10, max_length=1000)]
 
@@ -85,4 +90,29 @@ async def unsubscribe(request: Request, data: JSONBody[Unsubscription]) -> None:
     await store.unsubscribe(request.user.id, data.endpoint)
 
 
-ROUTES = [public_key, subscribe, unsubscribe]
+@get("/alerts", opt=signed_in())
+async def alerts_page(request: Request) -> Template:
+    alerts_off, quiet_from, quiet_until = await store.preferences(request.user.id)
+    return _page(request, alerts_off, quiet_from, quiet_until, saved=request.query_params.get("saved") == "1")
+
+
+@post("/alerts", opt=signed_in())
+async def save_alerts(request: Request) -> Response:
+    form = await request.form()
+    wanted = set(form.getall("wanted", []))
+    alerts_off = [kind for kind in CHOICES if kind not in wanted]
+    quiet_from, quiet_until = str(form.get("quiet_from", "")), str(form.get("quiet_until", ""))
+    if not all(re.fullmatch(TIME_OF_DAY, value) for value in (quiet_from, quiet_until)):
+        return _page(request, alerts_off, quiet_from, quiet_until, error=N_("Please give the quiet hours as HH:MM."),
+                     status_code=400)
+    await store.save_preferences(request.user.id, alerts_off, quiet_from, quiet_until)
+    return Redirect("/alerts?saved=1", status_code=303)
+
+
+def _page(request: Request, alerts_off: list[str], quiet_from: str, quiet_until: str, saved: bool = False,
+          error: str | None = None, status_code: int = 200) -> Template:
+    return render(request, "push/alerts.html", status_code=status_code, choices=CHOICES, alerts_off=alerts_off,
+                  quiet_from=quiet_from, quiet_until=quiet_until, saved=saved, error=error)
+
+
+ROUTES = [public_key, subscribe, unsubscribe, alerts_page, save_alerts]

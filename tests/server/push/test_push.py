@@ -76,7 +76,7 @@ async def test_an_offer_reaches_the_phone_encrypted_signed_and_naming_nobody(app
 async def test_a_subscription_the_service_no_longer_knows_is_deleted(app, demo, clock, service, status):
     phone = service.phone("gone")
     await _subscribe(app, "lotse1", phone)
-    service.answers[f"/push/gone"] = [(status, {})]
+    service.answers["/push/gone"] = [(status, {})]
     await _offer(clock)
     await _sender(app, clock).send_due()
     assert await PushSubscription.count() == 0
@@ -181,3 +181,76 @@ async def test_many_alerts_go_out_concurrently(app, demo, clock, service):
     await asyncio.gather(*(events.create_event(organisation_id, clock(), kind="training", title=f"T{n}", starts_at=clock())
                            for n in range(3)))
     assert await _sender(app, clock).send_due() >= 1
+
+
+def test_quiet_hours_move_an_alert_to_their_end_in_berlin_time():
+    from datetime import UTC, datetime
+
+    from server.push.store import after_quiet
+
+    evening = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
+    assert after_quiet(evening, "22:00", "07:00") == datetime(2026, 3, 3, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
+    early = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)  # 05:00 in Berlin
+    assert after_quiet(early, "22:00", "07:00") == datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
+    noon = datetime(2026, 3, 3, 11, 0, tzinfo=UTC)
+    assert after_quiet(noon, "22:00", "07:00") == noon and after_quiet(noon, "12:00", "12:00") == noon
+    assert after_quiet(noon, "11:30", "14:00") == datetime(2026, 3, 3, 13, 0, tzinfo=UTC)  # a midday rest, same day
+
+
+async def test_a_user_chooses_which_alerts_and_when_and_nothing_comes_at_night_unless_urgent(app, demo, clock, service):
+    from datetime import UTC, datetime
+
+    organisation_id, users = await _ids()
+    async with signed_in(app, "lotse1") as amina:
+        headers = await csrf_headers(amina)
+        page = await amina.get("/alerts")
+        assert page.status_code == 200 and 'name="wanted" value="message"' in page.text
+        wrong = await amina.post("/alerts", data={"quiet_from": "25:00", "quiet_until": "07:00", "wanted": ["offer"]},
+                                 headers=headers)
+        assert wrong.status_code == 400 and "25:00" in wrong.text  # what was typed stays
+        kept = ["offer", "assignment_soon"]
+        saved = await amina.post("/alerts", data={"quiet_from": "21:00", "quiet_until": "08:00", "wanted": kept}, headers=headers)
+        assert saved.status_code == 303
+        page = await amina.get("/alerts")
+        assert 'value="21:00"' in page.text and 'id="kind-message" name="wanted" value="message">' in page.text
+    await messages.send(organisation_id, users["koordination"], "Hallo", "Text", messages.Audience(), clock())
+    assert await PushAlert.count().where(PushAlert.user == users["lotse1"]) == 0  # messages switched off
+    clock.current = datetime(2026, 3, 2, 21, 30, tzinfo=UTC)  # 22:30 in Berlin: quiet
+    await _offer(clock)
+    alert = await PushAlert.select(PushAlert.due_at).where(PushAlert.user == users["lotse1"]).first()
+    assert alert["due_at"] == datetime(2026, 3, 3, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
+
+
+async def test_reminders_come_once_the_evening_before_two_hours_ahead_and_for_waiting_offers(app, demo, clock, service):
+    from datetime import UTC, date, datetime, timedelta
+
+    from server.assignments.tables import Assignment
+    from server.push import reminders
+
+    organisation_id, users = await _ids()
+    await _subscribe(app, "lotse1", service.phone("amina"))
+    clock.current = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin
+    await _offer(clock)
+    [offer] = await requests.offers_of_request((await requests.list_requests(organisation_id))[0].id, organisation_id)
+    assert await requests.answer_offer(offer.id, users["lotse1"], organisation_id, True, clock()) == "accepted"
+    await Assignment.update({Assignment.day: date(2026, 3, 3), Assignment.start_time: "10:00"}).where(
+        Assignment.volunteer == users["lotse1"])
+    await _offer(clock)  # a second offer, left unanswered
+    await PushAlert.delete(force=True)
+    sender = _sender(app, clock)
+
+    clock.current = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # 17:00: not yet evening
+    await reminders.plan(app.state.engine, clock())
+    assert await PushAlert.count() == 0
+    clock.current = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)  # 18:30
+    for _ in range(2):  # planned twice (or by two workers): sent once
+        await reminders.plan(app.state.engine, clock())
+    await sender.send_due()
+    assert [d.payload["tag"] for d in service.deliveries] == ["assignment_tomorrow"]
+    clock.current = datetime(2026, 3, 3, 8, 5, tzinfo=UTC)  # Tuesday 09:05: 55 minutes before 10:00; the offer a day old
+    await reminders.plan(app.state.engine, clock())
+    await reminders.plan(app.state.engine, clock() + timedelta(minutes=5))
+    await sender.send_due()
+    assert sorted(d.payload["tag"] for d in service.deliveries) == ["assignment_soon", "assignment_tomorrow", "offer_reminder"]
+    soon = next(d for d in service.deliveries if d.payload["tag"] == "assignment_soon")
+    assert soon.headers["urgency"] == "high" and soon.payload["url"].startswith("/assignments/")

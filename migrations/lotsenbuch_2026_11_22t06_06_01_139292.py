@@ -3,6 +3,7 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import JSON
 from piccolo.columns.column_types import Text
 from piccolo.columns.column_types import Timestamptz
 from piccolo.columns.column_types import UUID
@@ -55,7 +56,7 @@ class User(Table, tablename="app_user", schema=None):
     )
 
 
-ID = "2026-11-22T05:47:49:411297"
+ID = "2026-11-22T06:06:01:139292"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -66,8 +67,8 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="PushSubscription",
-        tablename="push_subscription",
+        class_name="PushPreference",
+        tablename="push_preference",
         schema=None,
         columns=None,
     )
@@ -80,54 +81,16 @@ async def forwards():
         class_name="PushKey", tablename="push_key", schema=None, columns=None
     )
 
-    manager.add_column(
-        table_class_name="PushSubscription",
+    manager.add_table(
+        class_name="PushSubscription",
         tablename="push_subscription",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="UUID",
-        column_class=UUID,
-        params={
-            "default": UUID4(),
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
         schema=None,
+        columns=None,
     )
 
     manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="organisation",
-        db_column_name="organisation",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Organisation,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
+        table_class_name="PushPreference",
+        tablename="push_preference",
         column_name="user",
         db_column_name="user",
         column_class_name="ForeignKey",
@@ -137,51 +100,6 @@ async def forwards():
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="device",
-        db_column_name="device",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Device,
-            "on_delete": OnDelete.cascade,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="endpoint",
-        db_column_name="endpoint",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
             "null": False,
             "primary_key": False,
             "unique": True,
@@ -195,15 +113,36 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="p256dh",
-        db_column_name="p256dh",
+        table_class_name="PushPreference",
+        tablename="push_preference",
+        column_name="alerts_off",
+        db_column_name="alerts_off",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": "[]",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushPreference",
+        tablename="push_preference",
+        column_name="quiet_from",
+        db_column_name="quiet_from",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
-            "default": "",
+            "length": 5,
+            "default": "22:00",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -217,78 +156,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="auth",
-        db_column_name="auth",
+        table_class_name="PushPreference",
+        tablename="push_preference",
+        column_name="quiet_until",
+        db_column_name="quiet_until",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 50,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="last_success_at",
-        db_column_name="last_success_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PushSubscription",
-        tablename="push_subscription",
-        column_name="failures",
-        db_column_name="failures",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
+            "length": 5,
+            "default": "07:00",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -679,6 +555,227 @@ async def forwards():
         params={
             "default": None,
             "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="UUID",
+        column_class=UUID,
+        params={
+            "default": UUID4(),
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="organisation",
+        db_column_name="organisation",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Organisation,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="user",
+        db_column_name="user",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="device",
+        db_column_name="device",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Device,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="endpoint",
+        db_column_name="endpoint",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="p256dh",
+        db_column_name="p256dh",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="auth",
+        db_column_name="auth",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 50,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="last_success_at",
+        db_column_name="last_success_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PushSubscription",
+        tablename="push_subscription",
+        column_name="failures",
+        db_column_name="failures",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
