@@ -345,3 +345,33 @@ def test_a_refused_entry_shows_the_reason_and_can_be_corrected_and_sent_again(ph
     phone.wait_for_url("**/records")
     until(phone, f"document.querySelector('[data-record-list] a[href$=\"{note_id}\"]')?.closest('li').dataset.state === 'synced'")
     assert f"Repariert {marker}" in item(phone, f"Repariert {marker}").inner_text()
+
+
+def test_an_alert_shows_its_generic_sentence_and_the_alerts_page_asks_nothing_before_a_tap(phone, live_server):
+    sign_in(phone, live_server, "lotse1")
+    ready_offline(phone)
+    phone.goto(live_server + "/alerts")
+    phone.get_by_role("button", name="Benachrichtigungen einschalten").wait_for()
+    assert phone.evaluate("Notification.permission") == "default"  # no prompt on load
+    phone.context.grant_permissions(["notifications"], origin=live_server)
+    cdp = phone.context.new_cdp_session(phone)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        phone.wait_for_timeout(100)
+    registration = next(r for r in registrations if r["scopeURL"] == live_server + "/")
+    alert = {"title": "Lotsenbuch", "body": "Sie haben eine neue Anfrage für eine Begleitung.", "url": "/offers", "tag": "offer"}
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_server, "registrationId": registration["registrationId"],
+                                                   "data": json.dumps(alert)})
+    shown = until(phone, "navigator.serviceWorker.ready.then((r) => r.getNotifications())"
+                         ".then((all) => all.map((n) => [n.title, n.body, n.tag, n.data.url]))")
+    assert shown == [["Lotsenbuch", "Sie haben eine neue Anfrage für eine Begleitung.", "offer", "/offers"]]
+    foreign = {"title": "Lotsenbuch", "body": "x", "url": "https://evil.example/phish", "tag": "message"}
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": live_server, "registrationId": registration["registrationId"],
+                                                   "data": json.dumps(foreign)})
+    urls = until(phone, "navigator.serviceWorker.ready.then((r) => r.getNotifications({tag: 'message'}))"
+                        ".then((all) => all.map((n) => n.data.url))")
+    assert urls == ["/"]  # a link elsewhere is never followed

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from server import sql
 from server.accounts.tables import User
 from server.clients import store as clients
 from server.events import store as events
@@ -254,3 +255,28 @@ async def test_reminders_come_once_the_evening_before_two_hours_ahead_and_for_wa
     assert sorted(d.payload["tag"] for d in service.deliveries) == ["assignment_soon", "assignment_tomorrow", "offer_reminder"]
     soon = next(d for d in service.deliveries if d.payload["tag"] == "assignment_soon")
     assert soon.headers["urgency"] == "high" and soon.payload["url"].startswith("/assignments/")
+
+
+async def test_two_senders_share_the_queue_and_send_each_alert_once(app, demo, clock, service):
+    organisation_id, users = await _ids()
+    await _subscribe(app, "lotse1", service.phone("amina"))
+    async with sql.transaction(app.state.engine, write=True) as connection:
+        from server.push.store import enqueue
+
+        for n in range(40):  # forty reminders, each its own alert
+            await enqueue(connection, organisation_id, [users["lotse1"]], "event_reminder", f"/events/{n}", clock(), key=f"t:{n}")
+    first, second = _sender(app, clock), _sender(app, clock)
+    claimed = await asyncio.gather(first.send_due(), second.send_due(), first.send_due(), second.send_due())
+    assert sum(claimed) == 40
+    assert sorted(d.payload["url"] for d in service.deliveries) == sorted(f"/events/{n}" for n in range(40))
+
+
+def test_no_alert_of_any_kind_carries_more_than_a_generic_sentence_and_a_link():
+    from server.i18n import LOCALES, gettext
+    from server.push.alerts import ALERTS
+
+    for kind, (sentence, _, _) in ALERTS.items():
+        for locale in LOCALES:
+            data = json.loads(payload(kind, "/offers", locale))
+            assert set(data) == {"title", "body", "url", "tag"} and data["tag"] == kind
+            assert data["body"] == gettext(locale, sentence) and data["title"] == "Lotsenbuch"
