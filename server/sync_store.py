@@ -523,7 +523,7 @@ async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, push
             return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after), has_more=False)
         entries = [Entry(seq=seq, entity=entity, record_id=sql.uuid_value(record_id)) for seq, entity, record_id in rows]
         # The records whose latest change lies in this window are exactly those with seq in it.
-        records = await _records_in(connection, viewer.organisation_id, after, entries[-1].seq, pushed)
+        records = await _records_in(connection, viewer.organisation_id, after, entries, pushed)
         hidden = {(e.entity, e.record_id) for e in entries} - {k for k, r in records.items() if may_see(viewer, r)}
         befores = await _befores(connection, viewer.organisation_id, hidden, after)
     changes, last_seq, more = order_pull(entries, records, befores, viewer, limit)
@@ -540,10 +540,12 @@ def _windows(after: int, until: int, pushed: Pushed | None) -> list[tuple[int, i
 
 
 async def _records_in(
-    connection: sql.Connection, organisation_id: UUID, after: int, until: int, pushed: Pushed | None,
+    connection: sql.Connection, organisation_id: UUID, after: int, entries: list[Entry], pushed: Pushed | None,
 ) -> dict[Key, Record]:
-    """The records whose latest change lies in (after, until]. Those this request's push wrote
-    come from it; a later write to one of them has a seq past the push and is read here."""
+    """The records whose latest change lies in the window (after, last entry]. Those this
+    request's push wrote come from it; a later write to one of them has a seq past the push and
+    is read here. Read-only copies are loaded by the ids the window names (server/feed.py)."""
+    until = entries[-1].seq
     records: dict[Key, Record] = {}
     if pushed:
         records.update({k: r for k, r in pushed.records.items() if after < r.seq <= until})
@@ -555,10 +557,7 @@ async def _records_in(
             for row in rows:
                 record = reader.record(row)
                 records[(entity, record.id)] = record
-    in_window = await connection.fetch(
-        "SELECT DISTINCT entity, record_id FROM change_log WHERE organisation = ? AND seq > ? AND seq <= ? AND entity IN ('offer', 'assignment', 'event')",
-        organisation_id, after, until)
-    records.update(await feed.load(connection, organisation_id, ((e, sql.uuid_value(r)) for e, r in in_window)))
+    records.update(await feed.load(connection, organisation_id, ((e.entity, e.record_id) for e in entries)))
     rows = await connection.fetch(  # conflicts the push opened are read back too: it keeps no copy
         f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE organisation = ? AND seq > ? AND seq <= ?",
         organisation_id, after, until)

@@ -6,6 +6,8 @@ or in a template.
 
 from __future__ import annotations
 
+from functools import cache
+
 from server.i18n import N_, translations
 from server.requests import labels
 
@@ -57,8 +59,9 @@ FIELD_NAMES = {
 STATUSES = {"draft": N_("draft"), "submitted": N_("submitted"), "approved": N_("approved"), "returned": N_("returned")}
 
 
+@cache
 def app_strings(locale: str) -> dict:
-    """Everything the modules may show, in this locale."""
+    """Everything the modules may show, in this locale (built once per locale)."""
     catalogue = translations(locale)
     texts = {key: catalogue.gettext(message) for key, message in MESSAGES.items()}
     texts["plurals"] = {key: [catalogue.gettext(one), catalogue.gettext(many)] for key, (one, many) in PLURALS.items()}

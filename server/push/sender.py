@@ -208,28 +208,28 @@ class Sender:
         return self.http
 
     async def _settle(self, alerts: list[dict], outcomes: list[list], now: datetime) -> None:
+        sent, gone, failed, finished, again = [], [], [], [], []
+        for alert, results in zip(alerts, outcomes):
+            for subscription_id, outcome, _ in results:
+                if subscription_id is None:
+                    continue
+                (sent if outcome == "sent" else gone if outcome == "gone" else failed).append([subscription_id])
+            retries = [after for _, outcome, after in results if outcome == "retry"]
+            attempts = alert["attempts"] + 1
+            if retries and attempts < MAX_ATTEMPTS:
+                after = max((a for a in retries if a), default=None, key=lambda a: int(a) if a.strip().isdigit() else 0)
+                again.append((attempts, now + backoff(attempts, after), alert["id"]))
+            else:
+                finished.append((attempts, "gave up" if retries else "", alert["id"]))
         async with sql.transaction(self.engine, write=True) as connection:
             uuid, stamp = connection.uuid, connection.timestamp(now)
-            for alert, results in zip(alerts, outcomes):
-                retries = [after for _, outcome, after in results if outcome == "retry"]
-                for subscription_id, outcome, _ in results:
-                    if subscription_id is None:
-                        continue
-                    if outcome == "sent":
-                        await connection.execute(
-                            "UPDATE push_subscription SET last_success_at = ?, failures = 0 WHERE id = ?", stamp, subscription_id)
-                    elif outcome == "gone":
-                        await connection.execute("DELETE FROM push_subscription WHERE id = ?", subscription_id)
-                    else:
-                        await connection.execute("UPDATE push_subscription SET failures = failures + 1 WHERE id = ?",
-                                                 subscription_id)
-                attempts = alert["attempts"] + 1
-                if retries and attempts < MAX_ATTEMPTS:
-                    after = max((a for a in retries if a), default=None, key=lambda a: int(a) if a.strip().isdigit() else 0)
-                    await connection.execute(
-                        "UPDATE push_alert SET attempts = ?, due_at = ?, last_error = ? WHERE id = ?",
-                        attempts, connection.timestamp(now + backoff(attempts, after)), "will retry", uuid(alert["id"]))
-                else:
-                    error = "gave up" if retries else ""
-                    await connection.execute("UPDATE push_alert SET attempts = ?, done_at = ?, last_error = ? WHERE id = ?",
-                                             attempts, stamp, error, uuid(alert["id"]))
+            await connection.executemany("UPDATE push_subscription SET last_success_at = ?, failures = 0 WHERE id = ?",
+                                         [[stamp, *row] for row in sent])
+            await connection.executemany("DELETE FROM push_subscription WHERE id = ?", gone)
+            await connection.executemany("UPDATE push_subscription SET failures = failures + 1 WHERE id = ?", failed)
+            await connection.executemany(
+                "UPDATE push_alert SET attempts = ?, due_at = ?, last_error = 'will retry' WHERE id = ?",
+                [[attempts, connection.timestamp(due), uuid(alert_id)] for attempts, due, alert_id in again])
+            await connection.executemany(
+                "UPDATE push_alert SET attempts = ?, done_at = ?, last_error = ? WHERE id = ?",
+                [[attempts, stamp, error, uuid(alert_id)] for attempts, error, alert_id in finished])
