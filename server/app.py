@@ -29,6 +29,7 @@ from server.messages.views import InboxController, MessageController
 from server.offline import views as offline_views
 from server.offline.static import static_file
 from server.push import views as push_views
+from server.reports import views as report_views
 from server.push.sender import Sender
 from server.push.store import current_key
 from server.organisations.views import AdminController
@@ -44,7 +45,7 @@ ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
-    *offline_views.ROUTES, *push_views.ROUTES,
+    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES,
 ]
 
 

@@ -1,0 +1,1 @@
+"""Figures for coordinators and funders: the dashboard, period reports, CSV."""

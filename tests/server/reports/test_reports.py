@@ -1,0 +1,142 @@
+"""The report against figures counted by hand; the CSV parsed back; the dashboard's counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+
+from server.accounts.store import update_user
+from server.accounts.tables import User
+from server.clients import store as clients
+from server.events import store as events
+from server.organisations.tables import Organisation
+from server.reports.store import figures
+from server.requests import store as requests
+from tests.conftest import signed_in, visible_text
+from tests.server.sync.conftest import new_id, open_phone
+
+Q1 = {"from": "2026-01-01", "to": "2026-03-31"}
+
+
+async def _assignment(organisation_id, volunteer_id, client_id, clock, purpose, language):
+    request = await requests.create_request(organisation_id, clock(), source="coordinator", status="matching", language=language,
+                                            purpose=purpose, client=client_id)
+    await requests.make_offers(request, organisation_id, [volunteer_id], clock())
+    [offer] = await requests.offers_of_request(request.id, organisation_id)
+    assert await requests.answer_offer(offer.id, volunteer_id, organisation_id, True, clock()) == "accepted"
+    from server.assignments.tables import Assignment
+
+    return (await Assignment.select(Assignment.id).where(Assignment.request == request.id).first())["id"]
+
+
+def log(day, place, minutes, km, status="submitted", assignment=None, client=None, cents=0):
+    return {"date": day, "place_type": place, "duration_minutes": minutes, "travel_km": km, "status": status,
+            "assignment_id": str(assignment) if assignment else None, "client_id": str(client) if client else None,
+            "expenses_cents": cents}
+
+
+@pytest.fixture
+async def world(app, demo, clock):
+    organisation_id = (await Organisation.select(Organisation.id).first())["id"]
+    users = {row["username"]: row["id"] for row in await User.select(User.username, User.id)}
+    await update_user(users["lotse2"], organisation_id, pledge_signed_on=clock().date(), display_name='=HYPERLINK("x")')
+    fatima = await clients.create_client(organisation_id, clock(), alias="Fatima", languages=["ar"])
+    olek = await clients.create_client(organisation_id, clock(), alias="Oleksandr", languages=["uk"])
+    doctor = await _assignment(organisation_id, users["lotse1"], fatima, clock, "arzt", "ar")
+    housing = await _assignment(organisation_id, users["lotse2"], olek, clock, "wohnung", "uk")
+    amina, jonas = await open_phone(app, "lotse1"), await open_phone(app, "lotse2")
+    answer = await amina.sync(
+        amina.mutation("visit_log", new_id(), log("2026-03-03", "arztpraxis", 90, 4.5, assignment=doctor, client=fatima, cents=250)),
+        amina.mutation("visit_log", new_id(), log("2026-04-10", "arztpraxis", 45, 4.5, "submitted", doctor, fatima)),  # next quarter
+        amina.mutation("visit_log", new_id(), log("2026-02-10", "jobcenter", 30, 0)),  # no assignment, no client
+        amina.mutation("visit_log", new_id(), log("2026-03-05", "sozialamt", 60, 2, "draft")),  # a draft counts not
+    )
+    assert [r["status"] for r in answer["results"]] == ["applied"] * 4, answer["results"]
+    answer = await jonas.sync(jonas.mutation("visit_log", new_id(), log("2026-03-20", "wohnungsamt", 60, 10, "submitted", housing, olek)))
+    assert [r["status"] for r in answer["results"]] == ["applied"], answer["results"]
+    catalogue = await events.modules(organisation_id)
+    required = [m for m in catalogue if m.required]
+    for module in required:  # Jonas completes the last required module in March: a certificate
+        await events.complete(module.id, users["lotse2"], date(2026, 3, 10))
+    await events.complete(catalogue[0].id, users["lotse1"], date(2026, 2, 1))
+    await events.complete(catalogue[1].id, users["lotse1"], date(2025, 12, 1))  # last year
+    event_id = await events.create_event(organisation_id, clock(), kind="stammtisch", title="Stammtisch März",
+                                         starts_at=datetime(2026, 3, 6, 17, 0, tzinfo=UTC))
+    await events.answer(event_id, users["lotse1"], "yes", clock())
+    await events.answer(event_id, users["lotse2"], "yes", clock())
+    await events.record_attendance(await events.get_event(event_id, organisation_id), {users["lotse1"], users["lotse2"]},
+                                   {users["lotse1"]})
+    for phone in (amina, jonas):
+        await phone.http.__aexit__(None, None, None)
+    return len(required)
+
+
+async def test_a_quarter_counted_by_hand(app, world):
+    required = world
+    async with signed_in(app, "koordination") as office:
+        page = await office.get("/reports", params=Q1)
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    for expected in ("Begleitungen 3", "Verschiedene begleitete Personen 2", "Stunden 3.0", "Fahrtkilometer 14.5",
+                     "Neue Lots*innen 2", f"Abgeschlossene Module {required + 1}", "Zertifikate 1"):
+        assert expected in text, expected
+    assert "Fatima" not in page.text and "Oleksandr" not in page.text  # counted, never named
+    assert "Stammtisch März" in text and "Amina Haddad 2 2.0 4.5 2.50" in text
+    assert "<svg" in page.text and 'class="chart-bar"' in page.text
+
+
+async def test_the_csv_reads_back_and_a_formula_comes_out_inert(app, world):
+    async with signed_in(app, "koordination") as office:
+        answer = await office.get("/reports.csv", params=Q1)
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbf")  # the BOM, so that Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
+    table = {row[0]: row[1:] for row in rows if len(row) == 2}
+    assert table["Begleitungen"] == ["3"] and table["Verschiedene begleitete Personen"] == ["2"]
+    by_place = {row[1]: row[2] for row in rows if row[0] == "Nach Art des Ortes"}
+    assert by_place == {"Arztpraxis": "1", "Jobcenter": "1", "Wohnungsamt": "1"}
+    by_purpose = {row[1]: row[2] for row in rows if row[0] == "Nach Anlass"}
+    assert by_purpose == {"Arzt": "1", "Wohnung": "1", "ohne Einsatz": "1"}
+    volunteers = {row[1]: row[2:] for row in rows if row[0] == "Lotsin / Lotse"}
+    assert volunteers["'=HYPERLINK(\"x\")"] == ["1", "1.0", "10.0", "0.00"]  # shown as text, never run
+    assert volunteers["Amina Haddad"] == ["2", "2.0", "4.5", "2.50"]
+    months = await figures(
+        (await Organisation.select(Organisation.id).first())["id"], date(2026, 1, 1), date(2026, 3, 31))
+    assert months.by_month == [("2026-02", 1), ("2026-03", 2)]
+    assert months.by_language == [("", 1), ("ar", 1), ("uk", 1)]
+    assert [(e.title, e.coming, e.attended) for e in months.events] == [("Stammtisch März", 2, 1)]
+
+
+async def test_a_period_that_is_not_one_is_refused_with_a_sentence(app, world):
+    async with signed_in(app, "koordination") as office:
+        for params in ({"from": "2026-03-31", "to": "2026-01-01"}, {"from": "gestern", "to": "2026-01-01"}):
+            answer = await office.get("/reports", params=params)
+            assert answer.status_code == 400 and "Zeitraum" in visible_text(answer.text)
+    async with signed_in(app, "lotse1") as amina:
+        assert (await amina.get("/reports")).status_code == 404
+
+
+async def test_the_dashboard_counts_what_waits_and_links_to_it(app, world):
+    async with signed_in(app, "koordination") as office:
+        page = await office.get("/dashboard")
+    text = visible_text(page.text)
+    assert "4 Protokolle zur Prüfung" in text  # every submitted one, whatever its date; not the draft
+    assert 'href="/review"' in page.text and 'href="/conflicts"' in page.text
+    assert "2 Lots*innen diesen Monat aktiv" in text
+
+
+async def test_a_volunteers_own_statement_sums_only_their_counted_visits(app, world):
+    async with signed_in(app, "lotse1") as amina:
+        page = await amina.get("/statement", params=Q1)
+    text = visible_text(page.text)
+    assert page.status_code == 200
+    for expected in ("Begleitungen 2", "Stunden 2.0", "Fahrtkilometer 4.5", "Auslagen 2.50"):
+        assert expected in text, expected
+    rows = visible_text(page.text.split("<tbody>")[1].split("</tbody>")[0])
+    assert "Arztpraxis" in rows and "Jobcenter" in rows
+    assert "Wohnungsamt" not in rows and "Sozialamt" not in rows  # not Jonas's, not the draft
+    async with signed_in(app, "koordination") as office:
+        assert (await office.get("/statement")).status_code == 404
