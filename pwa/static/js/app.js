@@ -60,7 +60,7 @@ async function askWorker(message) {
 // --- sync --------------------------------------------------------------------------------
 
 export function runSync() {
-  if (!running) {
+  if (!running && db) {
     running = (async () => {
       try {
         await syncNow();
@@ -574,6 +574,8 @@ function wireLogout() {
       if (unsent.length && !window.confirm(format(strings.logout_confirm, { list: unsent.join("; ") }))) {
         return;
       }
+      clearTimeout(timer);
+      await running;  // a sync under way finishes first: nothing is sent after the session ends
       await wipe();
       if (await signOut(form)) {
         location.assign("/");
