@@ -148,3 +148,57 @@ async def statement(volunteer_id: UUID, organisation_id: UUID, start: date, end:
             connection.day(start), connection.day(end))
     return [StatementLine(sql.date_value(day), place, name, int(minutes), float(km), int(cents))
             for day, place, name, minutes, km, cents in rows]
+
+
+class NetworkLine(msgspec.Struct):
+    name: str
+    visits: int
+    clients: int
+    minutes: int
+    km: float
+
+
+class Network(msgspec.Struct):
+    """The organisations of one installation together: counts only, no person, no record."""
+
+    start: date
+    end: date
+    organisations: list[NetworkLine]
+    visits: int
+    clients: int
+    minutes: int
+    km: float
+    by_place: list[tuple[str, int]]
+    by_purpose: list[tuple[str, int]]
+    by_language: list[tuple[str, int]]
+    by_month: list[tuple[str, int]]
+    new_volunteers: int
+    modules_completed: int
+    certificates: int
+    event_attendance: int
+
+
+async def network(organisations: list[tuple[UUID, str]], start: date, end: date) -> Network:
+    """The same figures for each organisation, added up. Clients are counted per organisation
+    (an organisation cannot tell its clients from another's, by design)."""
+    from collections import Counter
+
+    lines, totals = [], {"place": Counter(), "purpose": Counter(), "language": Counter(), "month": Counter()}
+    sums = Counter()
+    for organisation_id, name in organisations:
+        each = await figures(organisation_id, start, end)
+        lines.append(NetworkLine(name, each.visits, each.clients, each.minutes, each.km))
+        for key, pairs in (("place", each.by_place), ("purpose", each.by_purpose), ("language", each.by_language),
+                           ("month", each.by_month)):
+            totals[key].update(dict(pairs))
+        sums.update({"visits": each.visits, "clients": each.clients, "minutes": each.minutes, "new": each.new_volunteers,
+                     "modules": each.modules_completed, "certificates": each.certificates,
+                     "attendance": sum(e.attended for e in each.events)})
+        sums["km"] += each.km
+    return Network(
+        start=start, end=end, organisations=lines, visits=sums["visits"], clients=sums["clients"], minutes=sums["minutes"],
+        km=float(sums["km"]), by_place=_pairs(list(totals["place"].items())), by_purpose=_pairs(list(totals["purpose"].items())),
+        by_language=_pairs(list(totals["language"].items())), by_month=sorted(totals["month"].items()),
+        new_volunteers=sums["new"], modules_completed=sums["modules"], certificates=sums["certificates"],
+        event_attendance=sums["attendance"],
+    )

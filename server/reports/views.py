@@ -14,6 +14,7 @@ from server.access import roles
 from server.clock import LOCAL, Clock
 from server.errors import BadRequest, locale_of
 from server.i18n import N_, gettext
+from server.organisations import store as organisation_store
 from server.reports import store
 from server.requests import labels
 from server.templating import render
@@ -116,4 +117,15 @@ async def own_statement(request: Request, clock: NamedDependency[Clock]) -> Temp
                   presets=_presets(today))
 
 
-ROUTES = [dashboard, report, report_csv, own_statement]
+@get("/admin/network", opt=roles("admin"))
+async def network(request: Request, clock: NamedDependency[Clock]) -> Template:
+    """For an installation's integration office: every organisation's figures together,
+    anonymous, with no way into any record."""
+    today = clock().astimezone(LOCAL).date()
+    start, end = _period(request, today)
+    organisations = [(o.id, o.name) for o in await organisation_store.list_all()]
+    return render(request, "reports/network.html", figures=await store.network(organisations, start, end),
+                  presets=_presets(today))
+
+
+ROUTES = [dashboard, report, report_csv, own_statement, network]

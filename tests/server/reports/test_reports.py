@@ -140,3 +140,27 @@ async def test_a_volunteers_own_statement_sums_only_their_counted_visits(app, wo
     assert "Wohnungsamt" not in rows and "Sozialamt" not in rows  # not Jonas's, not the draft
     async with signed_in(app, "koordination") as office:
         assert (await office.get("/statement")).status_code == 404
+
+
+async def test_the_network_view_adds_up_every_organisation_and_names_nobody(app, world, clock):
+    from server.organisations import store as organisations
+
+    other = await organisations.create_organisation("Caritas Nord", clock())
+    from server.accounts.store import create_user
+
+    helper = await create_user(organisation_id=other, username="lotse-nord", display_name="Nora Nord", role="volunteer",
+                               password="matrix-password-1", now=clock())
+    await update_user(helper, other, pledge_signed_on=clock().date())
+    phone = await open_phone(app, "lotse-nord", "matrix-password-1")
+    await phone.sync(phone.mutation("visit_log", new_id(), log("2026-03-11", "jobcenter", 120, 3, client=new_id())))
+    await phone.http.__aexit__(None, None, None)
+    async with signed_in(app, "admin") as admin:
+        page = await admin.get("/admin/network", params=Q1)
+    text = visible_text(page.text)
+    assert page.status_code == 200
+    assert "Begleitungen 4" in text and "Verschiedene begleitete Personen 3" in text and "Stunden 5.0" in text
+    rows = visible_text(page.text.split("<tbody>")[1].split("</tbody>")[0])
+    assert "Caritas Nord 1 1 2.0 3.0" in rows
+    assert "Nora Nord" not in page.text and "Amina" not in page.text and "Fatima" not in page.text
+    async with signed_in(app, "koordination") as office:
+        assert (await office.get("/admin/network")).status_code == 404
