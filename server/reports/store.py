@@ -158,47 +158,28 @@ class NetworkLine(msgspec.Struct):
     km: float
 
 
-class Network(msgspec.Struct):
-    """The organisations of one installation together: counts only, no person, no record."""
-
-    start: date
-    end: date
-    organisations: list[NetworkLine]
-    visits: int
-    clients: int
-    minutes: int
-    km: float
-    by_place: list[tuple[str, int]]
-    by_purpose: list[tuple[str, int]]
-    by_language: list[tuple[str, int]]
-    by_month: list[tuple[str, int]]
-    new_volunteers: int
-    modules_completed: int
-    certificates: int
-    event_attendance: int
-
-
-async def network(organisations: list[tuple[UUID, str]], start: date, end: date) -> Network:
-    """The same figures for each organisation, added up. Clients are counted per organisation
-    (an organisation cannot tell its clients from another's, by design)."""
+async def network(organisations: list[tuple[UUID, str]], start: date, end: date) -> tuple[Figures, list[NetworkLine]]:
+    """The organisations of one installation together — counts only, no person, no record —
+    and a line for each. Clients are counted per organisation (none can tell its clients from
+    another's, by design)."""
     from collections import Counter
 
-    lines, totals = [], {"place": Counter(), "purpose": Counter(), "language": Counter(), "month": Counter()}
-    sums = Counter()
-    for organisation_id, name in organisations:
-        each = await figures(organisation_id, start, end)
-        lines.append(NetworkLine(name, each.visits, each.clients, each.minutes, each.km))
-        for key, pairs in (("place", each.by_place), ("purpose", each.by_purpose), ("language", each.by_language),
-                           ("month", each.by_month)):
-            totals[key].update(dict(pairs))
-        sums.update({"visits": each.visits, "clients": each.clients, "minutes": each.minutes, "new": each.new_volunteers,
-                     "modules": each.modules_completed, "certificates": each.certificates,
-                     "attendance": sum(e.attended for e in each.events)})
-        sums["km"] += each.km
-    return Network(
-        start=start, end=end, organisations=lines, visits=sums["visits"], clients=sums["clients"], minutes=sums["minutes"],
-        km=float(sums["km"]), by_place=_pairs(list(totals["place"].items())), by_purpose=_pairs(list(totals["purpose"].items())),
-        by_language=_pairs(list(totals["language"].items())), by_month=sorted(totals["month"].items()),
-        new_volunteers=sums["new"], modules_completed=sums["modules"], certificates=sums["certificates"],
-        event_attendance=sums["attendance"],
+    each = [await figures(organisation_id, start, end) for organisation_id, _ in organisations]
+    lines = [NetworkLine(name, f.visits, f.clients, f.minutes, f.km) for (_, name), f in zip(organisations, each)]
+
+    def added(pick) -> list[tuple[str, int]]:
+        total: Counter = Counter()
+        for f in each:
+            total.update(dict(pick(f)))
+        return list(total.items())
+
+    total = Figures(
+        start=start, end=end, visits=sum(f.visits for f in each), clients=sum(f.clients for f in each),
+        minutes=sum(f.minutes for f in each), km=sum(f.km for f in each),
+        by_place=_pairs(added(lambda f: f.by_place)), by_purpose=_pairs(added(lambda f: f.by_purpose)),
+        by_language=_pairs(added(lambda f: f.by_language)), by_month=sorted(added(lambda f: f.by_month)), volunteers=[],
+        new_volunteers=sum(f.new_volunteers for f in each), modules_completed=sum(f.modules_completed for f in each),
+        certificates=sum(f.certificates for f in each),
+        events=sorted((e for f in each for e in f.events), key=lambda e: e.day),
     )
+    return total, lines

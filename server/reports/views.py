@@ -124,8 +124,8 @@ async def network(request: Request, clock: NamedDependency[Clock]) -> Template:
     today = clock().astimezone(LOCAL).date()
     start, end = _period(request, today)
     organisations = [(o.id, o.name) for o in await organisation_store.list_all()]
-    return render(request, "reports/network.html", figures=await store.network(organisations, start, end),
-                  presets=_presets(today))
+    figures, lines = await store.network(organisations, start, end)
+    return render(request, "reports/network.html", figures=figures, organisations=lines, presets=_presets(today))
 
 
 ROUTES = [dashboard, report, report_csv, own_statement, network]
