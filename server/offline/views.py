@@ -48,8 +48,8 @@ def service_worker() -> bytes:
     for url in shell[:-2]:
         digest.update((pwa.STATIC / url.removeprefix("/static/")).read_bytes())
     digest.update((pwa.ROOT / "manifest.webmanifest").read_bytes())
-    for template in sorted(pwa.TEMPLATES.rglob("*.html")):  # the cached pages change with them
-        digest.update(template.read_bytes())
+    for template in ("base.html", "offline/page.html"):  # the offline page is in the shell; other pages are fetched fresh
+        digest.update((pwa.TEMPLATES / template).read_bytes())
     version = digest.hexdigest()[:16]
     return source.replace("__VERSION__", version).replace("__SHELL__", json.dumps(shell)).encode()
 
