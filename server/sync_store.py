@@ -19,6 +19,7 @@ from piccolo.columns import JSON, UUID as UUIDColumn, Boolean, Date
 from piccolo.table import Table
 
 from server import feed, sql
+from server.push import store as alerts
 from server.accounts.store import TOUCH_INTERVAL
 from server.notes.tables import Note
 from server.visits.tables import VisitLog
@@ -405,17 +406,15 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
 async def _alert(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> None:
     """Push alerts in the same transaction: a visit log returned to its author with a comment,
     and an edit of someone's record that now waits for their decision."""
-    from server.push import store as push  # alerts are optional to the sync; keep the import local
-
     for key, record in plan.written.items():
         previous = before.get(key)
         if (key[0] == "visit_log" and record.fields.get("status") == "returned" and record.owner_id != actor.user_id
                 and (previous is None or previous.fields.get("status") != "returned")):
-            await push.enqueue(connection, actor.organisation_id, [record.owner_id], "returned",
+            await alerts.enqueue(connection, actor.organisation_id, [record.owner_id], "returned",
                                f"/visits/form?id={record.id}", now)
     owners = {(plan.written.get((c.entity, c.record_id)) or before[(c.entity, c.record_id)]).owner_id for c in plan.conflicts}
     owners.discard(actor.user_id)
-    await push.enqueue(connection, actor.organisation_id, sorted(owners), "conflict", "/records", now)
+    await alerts.enqueue(connection, actor.organisation_id, sorted(owners), "conflict", "/records", now)
 
 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",
