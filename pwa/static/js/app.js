@@ -342,6 +342,7 @@ function conflictItem(template, conflict, record, index) {
   node.querySelector("[data-resolve=edit]").hidden = !editable;
   const resolve = async (op, fields) => {
     await saveEdit(db, entity, recordId, fields, { op, resolves: [conflict.id] });
+    merge.hidden = true;  // written: the list may be drawn again
     await backgroundSync();
     await render();
     runSync();
@@ -400,9 +401,12 @@ async function render() {
     const section = document.querySelector("[data-conflicts]");
     const byKey = new Map(entries.map((record) => [record.key, record]));
     const conflictTemplate = document.getElementById("conflict-item");
-    document.querySelector("[data-conflict-list]").replaceChildren(...conflicts.map((conflict, index) => conflictItem(
-      conflictTemplate, conflict, byKey.get(recordKey(conflict.fields.entity, conflict.fields.record_id)), index)));
-    section.hidden = conflicts.length === 0;
+    const conflictList = document.querySelector("[data-conflict-list]");
+    if (!conflictList.querySelector("[data-merge]:not([hidden])")) {  // never redraw under someone writing a merge
+      conflictList.replaceChildren(...conflicts.map((conflict, index) => conflictItem(
+        conflictTemplate, conflict, byKey.get(recordKey(conflict.fields.entity, conflict.fields.record_id)), index)));
+      section.hidden = conflicts.length === 0;
+    }
   }
   renderOffers(records, outbox);
   const notes = document.querySelector("[data-notes-for]");
