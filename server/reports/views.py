@@ -1,4 +1,5 @@
-"""GET /dashboard, /reports (a period: month, quarter, year or any), /reports.csv."""
+"""GET /dashboard, /reports (a period: month, quarter, year or any) with its CSV and PDF, and the
+volunteer's /statement with its PDF."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from server.clock import LOCAL, Clock
 from server.errors import BadRequest, locale_of
 from server.i18n import N_, gettext
 from server.organisations import store as organisation_store
-from server.reports import store
+from server.reports import pdf, store
 from server.requests import labels
 from server.templating import render
 from server.wire import parse_day
@@ -100,9 +101,27 @@ async def report_csv(request: Request, clock: NamedDependency[Clock]) -> Respons
     row(_("Certificates"), figures.certificates)
     for event in figures.events:
         row(_("Event"), event.day.isoformat(), event.title, event.coming, event.attended)
-    name = f"lotsenbuch-{start.isoformat()}-{end.isoformat()}.csv"
-    return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+    return _download(out.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8",
+                     f"lotsenbuch-{start.isoformat()}-{end.isoformat()}.csv")
+
+
+def _download(body: bytes, media_type: str, name: str) -> Response[bytes]:
+    return Response(body, media_type=media_type, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+async def _organisation_name(request: Request) -> str:
+    organisation = await organisation_store.get(request.user.organisation_id)
+    return organisation.name if organisation else ""
+
+
+@get("/reports.pdf", opt=COORDINATION)
+async def report_pdf(request: Request, clock: NamedDependency[Clock]) -> Response[bytes]:
+    """The report as a document for a funder."""
+    now = clock()
+    start, end = _period(request, now.astimezone(LOCAL).date())
+    figures = await store.figures(request.user.organisation_id, start, end)
+    body = pdf.report(figures, await _organisation_name(request), locale_of(request), now)
+    return _download(body, "application/pdf", f"lotsenbuch-{start.isoformat()}-{end.isoformat()}.pdf")
 
 
 @get("/statement", opt=roles("volunteer"))
@@ -117,6 +136,16 @@ async def own_statement(request: Request, clock: NamedDependency[Clock]) -> Temp
                   presets=_presets(today))
 
 
+@get("/statement.pdf", opt=roles("volunteer"))
+async def own_statement_pdf(request: Request, clock: NamedDependency[Clock]) -> Response[bytes]:
+    now = clock()
+    start, end = _period(request, now.astimezone(LOCAL).date())
+    lines = await store.statement(request.user.id, request.user.organisation_id, start, end)
+    body = pdf.statement(lines, request.user.display_name, await _organisation_name(request), start, end,
+                         locale_of(request), now)
+    return _download(body, "application/pdf", f"lotsenbuch-statement-{start.isoformat()}-{end.isoformat()}.pdf")
+
+
 @get("/admin/network", opt=roles("admin"))
 async def network(request: Request, clock: NamedDependency[Clock]) -> Template:
     """For an installation's integration office: every organisation's figures together,
@@ -128,4 +157,4 @@ async def network(request: Request, clock: NamedDependency[Clock]) -> Template:
     return render(request, "reports/network.html", figures=figures, organisations=lines, presets=_presets(today))
 
 
-ROUTES = [dashboard, report, report_csv, own_statement, network]
+ROUTES = [dashboard, report, report_csv, report_pdf, own_statement, own_statement_pdf, network]

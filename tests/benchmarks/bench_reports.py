@@ -1,6 +1,6 @@
 """The quarterly report over 100,000 visit logs on SQLite: `server.reports.store.figures`, the
 whole of what the report page shows, against one raw sqlite3 GROUP BY over the same rows in
-the same run (the baseline).
+the same run (the baseline); and the same quarter drawn as a PDF document.
 
     python tests/benchmarks/bench_reports.py
 
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from server import db, demo  # noqa: E402
 from server.accounts.tables import User  # noqa: E402
 from server.app import create_app  # noqa: E402
+from server.reports import pdf  # noqa: E402
 from server.reports.store import figures  # noqa: E402
 from server.settings import Settings  # noqa: E402
 from sync.schema import PLACE_TYPES  # noqa: E402
@@ -70,6 +71,11 @@ async def main() -> None:
             started = time.perf_counter()
             result = await figures(organisation_id, date(2026, 1, 1), date(2026, 3, 31))
             timings.append(time.perf_counter() - started)
+        drawing = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            document = pdf.report(result, "Musterstadt", "de", now)
+            drawing.append(time.perf_counter() - started)
         baseline = []
         with sqlite3.connect(path) as raw:
             for _ in range(RUNS):
@@ -82,7 +88,9 @@ async def main() -> None:
             await hook()
     results = {"visit logs in the database": LOGS, "of them counted in the quarter": result.visits,
                "quarterly report, ms (median of 5)": statistics.median(timings) * 1000,
-               "one raw GROUP BY, ms (baseline, median of 5)": statistics.median(baseline) * 1000}
+               "one raw GROUP BY, ms (baseline, median of 5)": statistics.median(baseline) * 1000,
+               "its PDF drawn, ms (median of 5)": statistics.median(drawing) * 1000,
+               "PDF size, KB": len(document) / 1024}
     results["ratio to baseline"] = results["quarterly report, ms (median of 5)"] / results["one raw GROUP BY, ms (baseline, median of 5)"]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "reports.json").write_text(json.dumps(results, indent=2))

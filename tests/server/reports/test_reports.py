@@ -110,6 +110,47 @@ async def test_the_csv_reads_back_and_a_formula_comes_out_inert(app, world):
     assert [(e.title, e.coming, e.attended) for e in months.events] == [("Stammtisch März", 2, 1)]
 
 
+def pdf_text(answer) -> str:
+    from pypdf import PdfReader
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith("attachment; filename=")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(answer.content)).pages)
+    return " ".join(text.split())  # one space for line breaks and the no-break space before €
+
+
+async def test_the_report_as_pdf_holds_the_figures_and_names_no_client(app, world):
+    required = world
+    async with signed_in(app, "koordination") as office:
+        text = pdf_text(await office.get("/reports.pdf", params=Q1))
+    for expected in ("Bericht 01.01.2026 bis 31.03.2026", "Begleitungen 3", "Verschiedene begleitete Personen 2",
+                     "Stunden 3,0", "Fahrtkilometer 14,5", f"Abgeschlossene Module {required + 1}", "Zertifikate 1",
+                     "Zu Terminen gekommen 1", "Feb. 2026 1 März 2026 2", "Arztpraxis 1 Jobcenter 1 Wohnungsamt 1",
+                     "Arabisch 1", "Amina Haddad 2 2,0 4,5 2,50 €", "06.03.2026 Stammtisch März 2 1", "Seite 1 von 1"):
+        assert expected in text, expected
+    assert "Fatima" not in text and "Oleksandr" not in text  # counted, never named
+    async with signed_in(app, "lotse1") as amina:
+        assert (await amina.get("/reports.pdf", params=Q1)).status_code == 404
+
+
+async def test_a_volunteers_statement_as_pdf_lists_only_their_counted_visits(app, world):
+    from server.accounts.store import update_user
+
+    users = {row["username"]: row["id"] for row in await User.select(User.username, User.id)}
+    organisation_id = (await Organisation.select(Organisation.id).first())["id"]
+    await update_user(users["lotse1"], organisation_id, display_name="Олена Коваль")  # any script comes out as typed
+    async with signed_in(app, "lotse1") as amina:
+        text = pdf_text(await amina.get("/statement.pdf", params=Q1))
+        refused = await amina.get("/statement.pdf", params={"from": "2026-03-31", "to": "2026-01-01"})
+    assert "Олена Коваль" in text and "Arztpraxis" in text and "Jobcenter" in text
+    assert "Wohnungsamt" not in text and "Sozialamt" not in text  # not Jonas's, not the draft
+    assert "Auslagen 2,50 €" in text and "Stunden 2,0" in text
+    assert refused.status_code == 400 and "Zeitraum" in visible_text(refused.text)
+    async with signed_in(app, "koordination") as office:
+        assert (await office.get("/statement.pdf")).status_code == 404
+
+
 async def test_a_period_that_is_not_one_is_refused_with_a_sentence(app, world):
     async with signed_in(app, "koordination") as office:
         for params in ({"from": "2026-03-31", "to": "2026-01-01"}, {"from": "gestern", "to": "2026-01-01"}):
