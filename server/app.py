@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 
-from server import db, sql
+from server import db, pokes, sql
 from server.clock import Clock, system_clock
 from server.access import access_rule, guard, public
 from server.accounts.sessions import cookie_name, session_middleware
@@ -34,7 +34,7 @@ from server.push.sender import Sender
 from server.push.store import current_key
 from server.organisations.views import AdminController
 from server.requests.views import OfferController, PublicRequestController, RequestController
-from server.sync_api import sync
+from server.sync_api import sync, sync_events
 from server.visits.views import ReviewController
 from server.volunteers.views import VolunteerController
 from server.security import body_checks, security_headers
@@ -43,7 +43,7 @@ from server.templating import template_config
 
 ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
-    sync, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
+    sync, sync_events, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
     *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES,
 ]
@@ -62,6 +62,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         gc.set_threshold(50_000, 20, 50)
         if settings.uses_postgres:
             await engine.start_connection_pool(min_size=1, max_size=10)
+        await app.state.pokes.start(engine, settings.database_url or None)
 
         await current_key(clock())  # the first start of an installation makes its VAPID key
         if settings.push_sender:
@@ -73,6 +74,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         task = getattr(app.state, "push_task", None)
         if task is not None:
             task.cancel()
+        await app.state.pokes.stop()
         await sql.close_idle(engine)
         if settings.uses_postgres:
             await engine.close_connection_pool()
@@ -117,6 +119,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.pokes = pokes.Hub()
     _require_access_rules(app)
     return app
 

@@ -186,6 +186,7 @@ def _run_server(settings: Settings, host: str, port: int, workers: int) -> int:
         "server.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
         log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None, server_header=False,
+        timeout_graceful_shutdown=5,  # open event streams (/api/sync/events) would hold a stop forever
     )
     return 0
 

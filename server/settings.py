@@ -27,6 +27,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOTSENBUCH_MAX_BODY_BYTES": ("the largest request body in bytes, a whole number from 1024", str(1024 * 1024)),
     "LOTSENBUCH_OFFER_FLAG_HOURS": ("hours after which an unanswered offer is flagged for coordination, 1 to 720", "48"),
     "LOTSENBUCH_PUSH_SENDER": ("send Web Push alerts from this process (false: another process sends them)", "true"),
+    "LOTSENBUCH_EVENT_STREAM_SECONDS": ("seconds an open app's event stream lasts before it reconnects, 10 to 3600", "600"),
 }
 
 
@@ -45,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1024 * 1024
     offer_flag_hours: int = 48
     push_sender: bool = True  # send Web Push alerts from this process (tests send by hand)
+    event_stream_seconds: float = 600  # GET /api/sync/events ends then; the app reconnects, signed in or not
 
     @property
     def sqlite_path(self) -> Path:
@@ -73,6 +75,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "max_body_bytes": _body_limit(get("LOTSENBUCH_MAX_BODY_BYTES")),
             "offer_flag_hours": _offer_flag_hours(get("LOTSENBUCH_OFFER_FLAG_HOURS")),
             "push_sender": _boolean("LOTSENBUCH_PUSH_SENDER", get("LOTSENBUCH_PUSH_SENDER")),
+            "event_stream_seconds": _event_stream_seconds(get("LOTSENBUCH_EVENT_STREAM_SECONDS")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -148,4 +151,10 @@ def _body_limit(value: str) -> int:
 def _offer_flag_hours(value: str) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 720:
         raise SettingsError(f"LOTSENBUCH_OFFER_FLAG_HOURS must be a whole number of hours from 1 to 720, not {value!r}.")
+    return int(value)
+
+
+def _event_stream_seconds(value: str) -> int:
+    if not value.isdigit() or not 10 <= int(value) <= 3600:
+        raise SettingsError(f"LOTSENBUCH_EVENT_STREAM_SECONDS must be a whole number of seconds from 10 to 3600, not {value!r}.")
     return int(value)

@@ -79,6 +79,12 @@ class Connection:
         self.uuid: Callable[[Any], Any] = _same if postgres else as_text
         self.timestamp: Callable[[datetime | None], Any] = _same if postgres else as_utc_text
         self.day: Callable[[date | None], Any] = _same if postgres else as_date_text
+        self.notices: dict[tuple[str, str], None] = {}  # (channel, payload), each once, in order
+
+    def notify(self, channel: str, payload: str) -> None:
+        """A message for listeners once this transaction commits (server/pokes.py): a NOTIFY on
+        PostgreSQL, which the database holds back until COMMIT; on SQLite, handed over after it."""
+        self.notices[(channel, payload)] = None
 
     async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
         if self.postgres:
@@ -121,17 +127,23 @@ async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
             if not write:
                 await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield connection
+            for channel, payload in connection.notices:
+                await connection.execute("SELECT pg_notify(?, ?)", channel, payload)
         return
     idle = _idle.get(engine.connection_kwargs["database"])
     raw = idle.pop() if idle else await _connect(engine)
     try:
         await raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        connection = Connection(raw, postgres=False)
         try:
-            yield Connection(raw, postgres=False)
+            yield connection
         except BaseException:
             await raw.execute("ROLLBACK")
             raise
         await raw.execute("COMMIT")
+        if connection.notices and (listener := _on_commit.get(engine.connection_kwargs["database"])):
+            for channel, payload in connection.notices:
+                listener(channel, payload)
     except BaseException:
         await raw.close()  # a connection in an unknown state is not reused
         raise
@@ -146,6 +158,17 @@ async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
 # kept connection's thread would keep the process from ending.
 IDLE_CONNECTIONS = 4
 _idle: dict[str, list[aiosqlite.Connection]] = {}
+
+
+_on_commit: dict[str, Callable[[str, str], None]] = {}
+
+
+def on_commit(database: str, listener: Callable[[str, str], None] | None) -> None:
+    """Hand the notices of each committed transaction on this SQLite file to `listener`."""
+    if listener is None:
+        _on_commit.pop(database, None)
+    else:
+        _on_commit[database] = listener
 
 
 def keep_connections(engine: Any) -> None:

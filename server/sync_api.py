@@ -1,4 +1,5 @@
-"""POST /api/sync: decode, check the limits, push then pull in one round trip (sync/RULES.md)."""
+"""POST /api/sync: decode, check the limits, push then pull in one round trip (sync/RULES.md);
+GET /api/sync/events: the stream that tells an open app to pull (server/pokes.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import sqlite3
 import uuid
 
 import asyncpg
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
+from litestar.response import ServerSentEvent
 
-from server import sync_store
+from server import pokes, sync_store
 from server.access import roles
 from server.clock import Clock
 from server.errors import BadRequest, Forbidden, LotsenbuchError, PayloadTooLarge, ServiceUnavailable
@@ -67,3 +69,17 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
             reset_required=page.reset_required,
         )
     )
+
+
+@get("/api/sync/events", opt=roles("volunteer", "coordinator"), include_in_schema=False)
+async def sync_events(request: Request) -> ServerSentEvent:
+    """`event: changed` when new data waits for this person; the app then syncs as usual."""
+    user = request.user
+    hub: pokes.Hub = request.app.state.pokes
+
+    async def events():
+        with hub.listening(user.organisation_id, user.id, user.device_id) as listener:
+            async for event in pokes.stream(hub, listener, lifetime=request.app.state.settings.event_stream_seconds):
+                yield event
+
+    return ServerSentEvent(events(), retry_duration=15_000, headers={"cache-control": "no-store", "x-accel-buffering": "no"})

@@ -18,7 +18,7 @@ import msgspec
 from piccolo.columns import JSON, UUID as UUIDColumn, Boolean, Date
 from piccolo.table import Table
 
-from server import feed, sql
+from server import feed, pokes, sql
 from server.push import store as alerts
 from server.accounts.store import TOUCH_INTERVAL
 from server.notes.tables import Note
@@ -232,6 +232,7 @@ async def touch(connection: sql.Connection, organisation_id: UUID, keys: Iterabl
     rows = [[organisation, seq + n, entity, uuid(record_id), None] for n, (entity, record_id) in enumerate(keys, start=1)]
     await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), rows)
     await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq + len(keys), organisation)
+    pokes.announce(connection, organisation_id, None)  # read-only copies may reach anyone's phone
 
 
 async def apply_push(
@@ -356,6 +357,7 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
     log: list[list[Any]] = []
     uuid, stamp = connection.uuid, connection.timestamp(now)
     organisation_id = uuid(actor.organisation_id)
+    heard = {record.owner_id for record in plan.written.values()}  # whose open apps are poked
     for entity in TABLES:
         rows = []
         for (written_entity, record_id), record in plan.written.items():
@@ -381,6 +383,7 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             "UPDATE sync_conflict SET resolved_at = ?, resolved_by = ?, version = version + 1, seq = ? WHERE id = ?",
             stamp, uuid(user_id), seq, uuid(conflict_id))
         audience = {"entity": "conflict", "owner": str(client_author), "record_owner_id": str(record_owner)}
+        heard |= {client_author, record_owner}
         log.append([organisation_id, seq, "conflict", uuid(conflict_id), _encode(audience)])
     revisions = [
         [organisation_id, r.entity, uuid(r.record_id), r.version, r.op, _encode(r.fields), uuid(r.actor), uuid(r.device),
@@ -400,7 +403,14 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             last, stamp, device_id, last)
     await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq, organisation_id)
     await _alert(connection, actor, plan, before, now)
+    heard |= {_owner(c, plan, before) for c in plan.conflicts}
+    pokes.announce(connection, actor.organisation_id, heard, actor.device_id)
     return seq
+
+
+def _owner(conflict: Conflict, plan: Plan, before: dict[Key, Record]) -> UUID:
+    key = (conflict.entity, conflict.record_id)
+    return (plan.written.get(key) or before[key]).owner_id
 
 
 async def _alert(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> None:
@@ -412,7 +422,7 @@ async def _alert(connection: sql.Connection, actor: Actor, plan: Plan, before: d
                 and (previous is None or previous.fields.get("status") != "returned")):
             await alerts.enqueue(connection, actor.organisation_id, [record.owner_id], "returned",
                                f"/visits/form?id={record.id}", now)
-    owners = {(plan.written.get((c.entity, c.record_id)) or before[(c.entity, c.record_id)]).owner_id for c in plan.conflicts}
+    owners = {_owner(c, plan, before) for c in plan.conflicts}
     owners.discard(actor.user_id)
     await alerts.enqueue(connection, actor.organisation_id, sorted(owners), "conflict", "/records", now)
 

@@ -117,7 +117,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    common = dict(data_dir=data_dir, secret_key=SECRET, base_url=BASE_URL, cookie_secure=True, push_sender=False)
+    # An event stream (GET /api/sync/events) ends at once: the in-process test client reads a
+    # response whole. tests/server/sync/test_pokes.py tests the stream itself.
+    common = dict(data_dir=data_dir, secret_key=SECRET, base_url=BASE_URL, cookie_secure=True, push_sender=False,
+                  event_stream_seconds=0.05)
     if backend == "sqlite":
         shutil.copy(request.getfixturevalue("sqlite_template"), data_dir / "lotsenbuch.sqlite3")
         return Settings(**common)

@@ -375,3 +375,25 @@ def test_an_alert_shows_its_generic_sentence_and_the_alerts_page_asks_nothing_be
     urls = until(phone, "navigator.serviceWorker.ready.then((r) => r.getNotifications({tag: 'message'}))"
                         ".then((all) => all.map((n) => n.data.url))")
     assert urls == ["/"]  # a link elsewhere is never followed
+
+
+def test_an_open_app_shows_a_coordinators_answer_without_waiting_for_its_next_sync(browser, phone, live_server):
+    """The server pokes the open app (GET /api/sync/events) instead of it polling: a visit log
+    returned by coordination shows as returned long before the app's next timed sync (~1 min)."""
+    marker = uuid.uuid4().hex[:8]
+    sign_in(phone, live_server, "lotse1")
+    ready_offline(phone)
+    _write_submitted_log(phone, live_server, f"Jobcenter {marker}", f"Termin {marker} verschoben.")
+    assert "Bitte Uhrzeit" not in item(phone, marker).inner_text()
+
+    desk = coordinator(browser, live_server)
+    desk.goto(live_server + "/review")
+    card = desk.locator(".card", has_text=marker)
+    card.get_by_label("Kommentar für die Lotsin oder den Lotsen (nötig zum Zurückgeben)").fill("Bitte Uhrzeit ergänzen.")
+    card.get_by_role("button", name="Mit Kommentar zurückgeben").click()
+    desk.wait_for_load_state()
+
+    shown = ("[...document.querySelectorAll('[data-record-list] li')].some((li) => "
+             f"li.textContent.includes('{marker}') && li.textContent.includes('Bitte Uhrzeit ergänzen.'))")
+    until(phone, shown, timeout=20)  # the timed sync would come only after 54 to 66 s
+    desk.context.close()

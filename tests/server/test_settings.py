@@ -27,6 +27,7 @@ def test_every_variable_is_read(tmp_path):
         "LOTSENBUCH_LOG_LEVEL": "debug",
         "LOTSENBUCH_MAX_BODY_BYTES": "2048",
         "LOTSENBUCH_OFFER_FLAG_HOURS": "24",
+        "LOTSENBUCH_EVENT_STREAM_SECONDS": "120",
     })
     assert settings.uses_postgres
     assert settings.secret_key == "k" * 40
@@ -36,6 +37,7 @@ def test_every_variable_is_read(tmp_path):
     assert settings.log_level == "DEBUG"
     assert settings.max_body_bytes == 2048
     assert settings.offer_flag_hours == 24
+    assert settings.event_stream_seconds == 120
 
 
 @pytest.mark.parametrize(
@@ -49,6 +51,7 @@ def test_every_variable_is_read(tmp_path):
         ("LOTSENBUCH_LOG_LEVEL", "LOUD"),
         ("LOTSENBUCH_MAX_BODY_BYTES", "12"),
         ("LOTSENBUCH_OFFER_FLAG_HOURS", "0"),
+        ("LOTSENBUCH_EVENT_STREAM_SECONDS", "5"),
     ],
 )
 def test_an_invalid_setting_names_the_variable_in_one_sentence(tmp_path, variable, value):

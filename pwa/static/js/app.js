@@ -15,6 +15,7 @@ let db = null;
 let failures = 0;
 let timer = null;
 let running = null;
+let events = null;
 
 function readJson(id) {
   const element = document.getElementById(id);
@@ -84,6 +85,7 @@ async function explain(error) {
   const kind = error instanceof SyncError ? error.kind : "server";
   if (kind === "wiped") {
     db = null;
+    listen();
     banner(strings.wiped);
     const registration = await navigator.serviceWorker?.getRegistration();
     await registration?.unregister();
@@ -117,6 +119,23 @@ function schedule() {
       schedule();
     }
   }, delay * (0.9 + Math.random() * 0.2));  // phones that came online together spread out
+}
+
+// While the app is on screen, the server says when new data waits (server/pokes.py): a
+// coordinator's answer shows without waiting for the next minute. Closed in the background.
+function listen() {
+  if (db && document.visibilityState === "visible" && navigator.onLine && !events) {
+    events = new EventSource("/api/sync/events");
+    events.addEventListener("changed", () => runSync());
+    events.addEventListener("error", () => {
+      if (events && events.readyState === EventSource.CLOSED) {
+        events = null;  // refused (signed out, revoked): the next sync says why
+      }
+    });
+  } else if ((!db || document.visibilityState !== "visible") && events) {
+    events.close();
+    events = null;
+  }
 }
 
 async function backgroundSync() {
@@ -551,6 +570,7 @@ async function unsentTitles() {
 async function wipe() {
   const open = db;
   db = null;  // before closing: whatever still runs sees an empty phone, not a closing database
+  listen();
   clearTimeout(timer);
   open?.close();
   await wipeEverything();
@@ -671,12 +691,21 @@ async function main() {
       render();
     }
   });
-  window.addEventListener("online", () => runSync());
-  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && runSync());
+  window.addEventListener("online", () => {
+    runSync();
+    listen();
+  });
+  document.addEventListener("visibilitychange", () => {
+    listen();
+    if (document.visibilityState === "visible") {
+      runSync();
+    }
+  });
   await render();
   if (!previous || previous.user_id !== session.user_id) {
     await askWorker({ type: "refresh-pack" });  // just signed in: keep what the coming days need
   }
+  listen();
   document.documentElement.dataset.appReady = "true";  // for tests: listeners are in place
   runSync();
 }
