@@ -56,6 +56,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
     async def check_database() -> None:
         await db.require_migrated()
         sql.keep_connections(engine)
+        if isinstance(engine, db.KeptSQLiteEngine):
+            engine.keep_connections()
         # A sync makes a few objects per row and frees them at its end; with Python's default
         # threshold (700 allocations) the collector ran dozens of times per request. Measured
         # in tests/benchmarks/bench_sync.py: push about 10 %, pull about 25 % faster.
@@ -76,6 +78,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             task.cancel()
         await app.state.pokes.stop()
         await sql.close_idle(engine)
+        if isinstance(engine, db.KeptSQLiteEngine):
+            await engine.close_connections()
         if settings.uses_postgres:
             await engine.close_connection_pool()
 

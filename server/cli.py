@@ -176,6 +176,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CommandError("--workers must be at least 1.")
     db.configure(settings)
     asyncio.run(db.require_migrated())
+    # What a first start makes (the secret key above, the VAPID key here) is made once, before
+    # the workers start, so that they do not race to make two.
+    from server.push.store import current_key
+
+    asyncio.run(current_key(_now()))
     return _run_server(settings, args.host, args.port, workers=args.workers)
 
 

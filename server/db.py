@@ -28,7 +28,47 @@ def make_engine(settings: Settings) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     prepare_sqlite_file(str(settings.sqlite_path))
     # sqlite3's default synchronous=FULL stays in force: a commit is on disk once acknowledged.
-    return SQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    return KeptSQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
+
+
+class KeptSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, keeping a few connections open while the app runs.
+
+    Piccolo opens a connection, and with it a thread, for every query outside a transaction; on
+    the start page that was a third of the time (tests/benchmarks/bench_pages.py). Elsewhere
+    (commands, scripts) it behaves as Piccolo's: a kept connection's thread would keep the
+    process from ending."""
+
+    KEPT = 4
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.idle: list | None = None  # None: not keeping any
+
+    def keep_connections(self) -> None:
+        self.idle = []
+
+    async def close_connections(self) -> None:
+        idle, self.idle = self.idle or [], None
+        for connection in idle:
+            await connection.close()
+
+    async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
+        if self.idle is None:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = self.idle.pop() if self.idle else await self.get_connection()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                rows = await cursor.fetchall()
+            await connection.commit()
+        except BaseException:
+            await connection.close()  # a connection in an unknown state is not reused
+            raise
+        if self.idle is not None and len(self.idle) < self.KEPT:
+            self.idle.append(connection)
+        else:
+            await connection.close()
+        return rows
 
 
 def prepare_sqlite_file(path: str) -> None:
