@@ -45,8 +45,16 @@ ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, sync_events, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
-    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES,
+    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES, static_file,
 ]
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The API description at /api/schema (tests/server/test_api_schema.py holds /api to it)."""
+    return OpenAPIConfig(
+        title="Lotsenbuch API", version="1", render_plugins=[JsonRenderPlugin()],
+        openapi_router=Router(path="/api/schema", route_handlers=[], opt=public()),
+    )
 
 
 def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
@@ -84,7 +92,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             await engine.close_connection_pool()
 
     app = Litestar(
-        route_handlers=[*ROUTE_HANDLERS, static_file],
+        route_handlers=ROUTE_HANDLERS,
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "clock": Provide(lambda: clock, use_cache=True, sync_to_thread=False),
@@ -110,10 +118,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="Lotsenbuch API", version="1", render_plugins=[JsonRenderPlugin()],
-            openapi_router=Router(path="/api/schema", route_handlers=[], opt=public()),
-        ),
+        openapi_config=openapi_config(),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]}, log_exceptions="debug"
         ),

@@ -18,8 +18,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
 from server.i18n import N_, choose_locale, gettext
@@ -94,6 +96,35 @@ _LITESTAR_MESSAGES = {
     415: UnsupportedMediaType.default_message,
     429: TooManyRequests.default_message,
 }
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    """Every JSON error: its status, a sentence for the user, and for some errors what exactly was wrong."""
+
+    status: int
+    error: str
+    details: list[dict[str, Any]] = []
+
+
+# What any /api/ route may answer besides success: the body checks (400, 413, 415), the session and
+# CSRF checks (401, 403), another role's route (404), a database out of reach (503).
+_API_ERRORS = {
+    400: "The request is malformed or breaks a rule; nothing was changed.",
+    401: "Not signed in, or the device was revoked.",
+    403: "The CSRF token is missing or wrong, or this is not allowed.",
+    404: "No such thing, or not yours to see.",
+    413: "The body or a batch is over a named limit.",
+    415: "The body is not JSON.",
+    426: "The client's sync schema is no longer supported.",
+    429: "Too many attempts; wait Retry-After seconds.",
+    503: "Try again later (Retry-After).",
+}
+
+
+def api_errors(*extra: int) -> dict[int, ResponseSpec]:
+    """The error answers of an /api/ route for its OpenAPI description, with the statuses only it has."""
+    statuses = sorted({400, 401, 403, 404, 413, 415, 503, *extra})
+    return {status: ResponseSpec(data_container=ErrorBody, description=_API_ERRORS[status]) for status in statuses}
 
 
 def locale_of(request: Request) -> str:

@@ -2,10 +2,16 @@
 
 The body checks close what Litestar leaves open out of the box: a JSON route that parses a
 text/plain or form body (a cross-site request a browser may send without preflight), invalid
-UTF-8 and deeply nested JSON (both surface as 500 otherwise), and bodies over the limit.
+UTF-8 and deeply nested JSON (both surface as 500 otherwise), and bodies over the limit. They
+also refuse a NUL character in any text (PostgreSQL cannot store one and answered 500), except
+inside sync mutations, where the engine rejects that one mutation (R9), and bring every text of a
+JSON or form body to Unicode NFC, so that one name typed two ways is stored one way.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar.datastructures import MutableScopeHeaders
@@ -89,32 +95,70 @@ def body_checks(app: ASGIApp, *, max_body_bytes: int) -> ASGIApp:
             raise PayloadTooLarge(N_("The request body is larger than %(limit)s bytes."), limit=max_body_bytes)
         body = await _read_body(receive, max_body_bytes)
         if body:
-            check_body(scope["path"], headers.get("content-type", ""), body)
+            checked = check_body(scope["path"], headers.get("content-type", ""), body)
+            if checked != body:  # normalised to NFC: the handler reads the new body, of its own length
+                scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+                scope["headers"].append((b"content-length", str(len(checked)).encode()))
+                body = checked
         await app(scope, _replay(body), send)
 
     return middleware
 
 
-def check_body(path: str, content_type: str, body: bytes) -> None:
+def check_body(path: str, content_type: str, body: bytes) -> bytes:
+    """The body as the handler shall read it (text in NFC), or a 4xx saying what is wrong with it."""
     media_type = content_type.split(";")[0].strip().lower()
     if path.startswith("/api/"):
         if media_type != "application/json":
             raise UnsupportedMediaType()
         try:
-            msgspec.json.decode(body)
+            document = msgspec.json.decode(body)
         except UnicodeDecodeError:
             raise BadRequest(N_("The request body is not valid UTF-8.")) from None
         except RecursionError:
             raise BadRequest(N_("The request body is nested too deeply.")) from None
         except msgspec.DecodeError as exc:
             raise BadRequest(N_("The request body is not valid JSON: %(reason)s"), reason=str(exc)) from None
-    elif media_type == FORM_TYPES[0]:
+        if body.isascii() and b"\\u" not in body:
+            return body  # nothing to normalise, and no escaped NUL
+        # A NUL in a mutation is that mutation's rejection (R9), so one entry never blocks an outbox.
+        outside_mutations = {**document, "mutations": None} if isinstance(document, dict) else document
+        if _holds_nul(outside_mutations):
+            raise BadRequest(N_("The request contains a NUL character."))
+        normalised = _nfc(document)
+        return body if normalised == document else msgspec.json.encode(normalised)
+    if media_type == FORM_TYPES[0]:
         try:
-            body.decode("utf-8")
+            fields = parse_qsl(body.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
         except UnicodeDecodeError:
             raise BadRequest(N_("The form data is not valid UTF-8.")) from None
-    elif media_type not in FORM_TYPES:
+        if any("\x00" in name or "\x00" in value for name, value in fields):
+            raise BadRequest(N_("The form contains a NUL character."))
+        if all(unicodedata.is_normalized("NFC", value) for _, value in fields):
+            return body
+        return urlencode([(name, unicodedata.normalize("NFC", value)) for name, value in fields]).encode()
+    if media_type not in FORM_TYPES:
         raise UnsupportedMediaType(N_("Forms must be sent as form data."))
+    return body
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
+def _nfc(value: object) -> object:
+    """Text as one canonical form (NFC): a name typed on two keyboards is one name (docs/architecture.md)."""
+    if isinstance(value, str):
+        return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {key: _nfc(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nfc(item) for item in value]
+    return value
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:

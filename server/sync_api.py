@@ -15,7 +15,7 @@ from litestar.response import ServerSentEvent
 from server import pokes, sync_store
 from server.access import roles
 from server.clock import Clock
-from server.errors import BadRequest, Forbidden, LotsenbuchError, PayloadTooLarge, ServiceUnavailable
+from server.errors import BadRequest, Forbidden, LotsenbuchError, PayloadTooLarge, ServiceUnavailable, api_errors
 from server.i18n import N_
 from sync.engine import Viewer
 from sync.schema import LimitExceeded, check_limits
@@ -31,7 +31,7 @@ class UpgradeRequired(LotsenbuchError):
     default_message = N_("This app version is too old for the server. Please reload the app; your unsent entries stay on the phone.")
 
 
-@post("/api/sync", opt=roles("volunteer", "coordinator"), status_code=200)
+@post("/api/sync", opt=roles("volunteer", "coordinator"), status_code=200, responses=api_errors(426))
 async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[SyncRequest]) -> Response[SyncResponse]:
     """Push the device's mutations, then pull one page of changes (docs/sync-protocol.md)."""
     user = request.user

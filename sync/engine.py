@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -58,9 +58,14 @@ def needed_bases(mutations: Iterable[Mutation]) -> set[BaseKey]:
     return needed
 
 
+EARLIEST_CLIENT_TIME = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def clamp(client_time: datetime | None, now: datetime) -> datetime | None:
-    """Client times are for display only (R12); one far in the future is clamped to now."""
-    if client_time is None or client_time.tzinfo is None:
+    """Client times are for display only (R12); one far in the future is clamped to now. One from
+    before any phone ran this app (a clock reset to 1970, year 1, which PostgreSQL's driver
+    stores as -infinity and reads back without a zone) means nothing and is dropped."""
+    if client_time is None or client_time.tzinfo is None or client_time < EARLIEST_CLIENT_TIME:
         return None
     return min(client_time, now + CLOCK_SKEW)
 

@@ -16,7 +16,7 @@ from server.accounts import store, throttle
 from server.accounts.forms import LoginForm, LoginRequest, Me, SetPasswordForm, password_errors, read_profile
 from server.accounts.sessions import cookie_name, expired_cookie, session_cookie
 from server.clock import Clock
-from server.errors import NotAuthenticated, NotFound, TooManyRequests
+from server.errors import NotAuthenticated, NotFound, TooManyRequests, api_errors
 from server.i18n import N_
 from server.security import CLEAR_SITE_DATA
 from server.settings import Settings
@@ -85,7 +85,7 @@ class SignInController(Controller):
         await store.end_session(request.cookies.get(cookie_name(settings), ""))
         return Redirect("/", status_code=303, cookies=[expired_cookie(settings)], headers=WIPE)
 
-    @post("/api/session", opt=public(), status_code=201)
+    @post("/api/session", opt=public(), status_code=201, responses=api_errors(429))
     async def api_login(
         self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
         data: JSONBody[LoginRequest],
@@ -97,12 +97,12 @@ class SignInController(Controller):
         cookie = session_cookie(settings, token, device=data.device_name is not None)
         return Response(_me(user), status_code=201, cookies=[cookie])
 
-    @delete("/api/session", opt=signed_in(), status_code=204)
+    @delete("/api/session", opt=signed_in(), status_code=204, responses=api_errors())
     async def api_logout(self, request: Request, settings: NamedDependency[Settings]) -> Response[None]:
         await store.end_session(request.cookies.get(cookie_name(settings), ""))
         return Response(None, status_code=204, cookies=[expired_cookie(settings)], headers=WIPE)
 
-    @get("/api/me", opt=signed_in())
+    @get("/api/me", opt=signed_in(), responses=api_errors())
     async def me(self, request: Request) -> Me:
         me = _me(request.user)
         me.csrf_token = ScopeState.from_scope(request.scope).csrf_token or None

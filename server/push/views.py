@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from server.access import signed_in
 from server.clock import Clock
-from server.errors import BadRequest
+from server.errors import BadRequest, api_errors
 from server.i18n import N_
 from server.push import store
 from server.push.alerts import CHOICES
@@ -71,13 +71,13 @@ def _check(subscription: Subscription) -> None:
         raise BadRequest(N_("The subscription's auth secret must be 16 bytes."))
 
 
-@get("/api/push/key", opt=signed_in())
+@get("/api/push/key", opt=signed_in(), responses=api_errors())
 async def public_key(clock: NamedDependency[Clock]) -> PublicKey:
     """The applicationServerKey to subscribe with; a different one means: subscribe again."""
     return PublicKey(public_key=(await store.current_key(clock())).public_key)
 
 
-@post("/api/push/subscriptions", opt=signed_in(), status_code=201)
+@post("/api/push/subscriptions", opt=signed_in(), status_code=201, responses=api_errors())
 async def subscribe(request: Request, clock: NamedDependency[Clock], data: JSONBody[Subscription]) -> Response[None]:
     _check(data)
     user = request.user
@@ -85,7 +85,7 @@ async def subscribe(request: Request, clock: NamedDependency[Clock], data: JSONB
     return Response(None, status_code=201)
 
 
-@delete("/api/push/subscriptions", opt=signed_in(), status_code=204)
+@delete("/api/push/subscriptions", opt=signed_in(), status_code=204, responses=api_errors())
 async def unsubscribe(request: Request, data: JSONBody[Unsubscription]) -> None:
     await store.unsubscribe(request.user.id, data.endpoint)
 

@@ -1,7 +1,11 @@
 """Every route × every role × own and other organisation; and CSRF on every state-changing route.
 
-Routes come from the application itself, so a new route is in the matrix the day it is added,
-and a route without an access rule stops the app from starting (server.access).
+Routes come from the application itself, so a new route is in the matrix the day it is added;
+a route the running app serves that the matrix does not hold fails a test, and a route without
+an access rule stops the app from starting (server.access). Every response the matrix gets also
+carries the security headers and cookie flags (tests/server/security_checks.py). A volunteer whose
+pledge is not recorded tries every route open to volunteers, and every route with two ids is tried
+with one of them from another organisation.
 """
 
 from __future__ import annotations
@@ -18,28 +22,29 @@ from litestar.di import Provide
 from server.access import PUBLIC, access_rule, guard, roles
 from server.accounts import store
 from server.accounts.tables import Device, Invitation, User, UserSession
-from server.app import ROUTE_HANDLERS, _require_access_rules
+from server.app import ROUTE_HANDLERS, _require_access_rules, openapi_config
 from server.errors import NotAuthenticated, NotFound
 from server.organisations import store as organisations
 from tests.conftest import csrf_headers, login, make_client
+from tests.server.security_checks import assert_secure_response
 
 ACTORS = [None, "volunteer", "coordinator", "admin"]
 PASSWORD = "matrix-password-1"
-SKIPPED_PREFIXES = ("/static", "/api/schema", "/schema")  # files and the public API description
+
+
+def _served(app: Litestar) -> list[tuple[str, str, object]]:
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                found.append((method, route.path, access_rule(handler)))
+    return found
 
 
 def _routes() -> list[tuple[str, str, object]]:
     # Only the route table is read; the dependencies are never called.
     dependencies = {name: Provide(lambda: None, sync_to_thread=False) for name in ("settings", "clock")}
-    app = Litestar(route_handlers=ROUTE_HANDLERS, dependencies=dependencies)
-    found = []
-    for route in app.routes:
-        if route.path.startswith(SKIPPED_PREFIXES):
-            continue
-        for handler in getattr(route, "route_handlers", []):
-            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
-                found.append((method, route.path, access_rule(handler)))
-    return found
+    return _served(Litestar(route_handlers=ROUTE_HANDLERS, dependencies=dependencies, openapi_config=openapi_config()))
 
 
 ROUTES = _routes()
@@ -157,9 +162,15 @@ async def world(app, clock):
     }
 
 
-def _fill(path: str, org: Org, actor: str | None) -> str:
-    """Put ids of one organisation into a route path, choosing what the route is about."""
-    values = {
+def _fill(path: str, org: Org, actor: str | None, foreign: Org | None = None, foreign_names: tuple = ()) -> str:
+    """Put ids of one organisation into a route path, choosing what the route is about; the
+    placeholders in foreign_names get the ids of the foreign organisation instead."""
+    own, other = _values(path, org, actor), _values(path, foreign or org, actor)
+    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str((other if m.group(1) in foreign_names else own)[m.group(1)]), path)
+
+
+def _values(path: str, org: Org, actor: str | None) -> dict:
+    return {
         "volunteer_id": org.second_volunteer,
         "user_id": org.second_volunteer,
         "organisation_id": org.id,
@@ -174,8 +185,9 @@ def _fill(path: str, org: Org, actor: str | None) -> str:
         "log_id": org.visit_log,
         "message_id": org.message,
         "event_id": org.event,
+        "file_path": "app.css",  # /static/
+        "path": "openapi.json",  # /api/schema/
     }
-    return re.sub(r"{(\w+)(?::\w+)?}", lambda m: str(values[m.group(1)]), path)
 
 
 @contextlib.asynccontextmanager
@@ -202,6 +214,7 @@ async def test_authorisation_matrix(app, world, method, path, rule):
             headers = await csrf_headers(http)
             foreign = await http.request(method, _fill(path, other, actor), headers=headers)
             assert foreign.status_code != 500, (actor, foreign.text)
+            assert_secure_response(foreign)
             if not _allowed(rule, actor):
                 expected = 401 if actor is None else 404
                 assert foreign.status_code == expected, (actor, method, path, foreign.status_code)
@@ -213,10 +226,74 @@ async def test_authorisation_matrix(app, world, method, path, rule):
                 continue  # the first request signed this browser out
             mine = await http.request(method, _fill(path, own, actor), headers=headers)
             assert mine.status_code != 500, (actor, mine.text)
+            assert_secure_response(mine)
             if _allowed(rule, actor) and "{token" not in path and path not in CREDENTIAL_CHECKS:
                 assert mine.status_code not in (401, 403, 404), (actor, method, path, mine.status_code, mine.text[:300])
             if actor != "admin":
                 assert other.secret_name not in mine.text, (actor, method, path)
+
+
+async def test_the_matrix_holds_every_route_the_app_serves(app):
+    assert sorted(_served(app), key=str) == sorted(ROUTES, key=str)
+
+
+VOLUNTEER_ROUTES = [(m, p, r) for m, p, r in ROUTES if _allowed(r, "volunteer")]
+
+
+async def _client_data() -> bytes:
+    from server.assignments.tables import Assignment
+    from server.clients.tables import Client
+    from server.notes.tables import Note
+    from server.requests.tables import HelpRequest, Offer
+    from server.sync_tables import SyncConflict
+    from server.visits.tables import VisitLog
+
+    rows = []
+    for table in (Client, HelpRequest, Offer, Assignment, Note, VisitLog, SyncConflict):
+        rows.append(sorted(map(str, await table.select())))
+    return msgspec.json.encode(rows)
+
+
+@pytest.mark.parametrize(("method", "path", "rule"), VOLUNTEER_ROUTES, ids=[f"{m} {p}" for m, p, _ in VOLUNTEER_ROUTES])
+async def test_a_volunteer_before_the_pledge_sees_and_changes_no_client_data(app, world, method, path, rule):
+    """The volunteer of "Alpha" has an offer, an assignment, a visit log and a note; until a pledge
+    is recorded (here: taken back after a wrong entry) none of it, nor the client, reaches them."""
+    own = world["own"]
+    assert await store.update_user(own.users["volunteer"], own.id, pledge_signed_on=None)
+    client_data = [f"{own.secret_name} Klientin", f"{own.secret_name} Praxis", f"{own.secret_name} Amt"]
+    before = await _client_data()
+    async with _client_for(app, "volunteer") as http:
+        response = await http.request(method, _fill(path, own, "volunteer"), headers=await csrf_headers(http))
+    assert response.status_code < 500, response.text
+    assert_secure_response(response)
+    for text in client_data:
+        assert text not in response.text, (method, path, text)
+    assert await _client_data() == before
+
+
+TWO_IDS = [(m, p, r) for m, p, r in ROUTES if len(re.findall(r"{\w+", p)) > 1]
+
+
+def _actor_for(rule) -> str | None:
+    if rule == PUBLIC:
+        return None
+    return next((role for role in ("coordinator", "volunteer", "admin") if _allowed(rule, role)), None)
+
+
+@pytest.mark.parametrize(("method", "path", "rule"), TWO_IDS, ids=[f"{m} {p}" for m, p, _ in TWO_IDS])
+async def test_a_route_with_two_ids_finds_nothing_when_one_is_another_organisations(app, world, method, path, rule):
+    own, other = world["own"], world["other"]
+    actor = _actor_for(rule)
+    names = re.findall(r"{(\w+)", path)
+    async with _client_for(app, actor) as http:
+        headers = await csrf_headers(http)
+        before = (await _snapshot(), await _client_data())
+        for name in names:
+            response = await http.request(method, _fill(path, own, actor, other, (name,)), headers=headers)
+            assert response.status_code == 404, (name, response.status_code, response.text[:300])
+            assert other.secret_name not in response.text
+            assert_secure_response(response)
+        assert (await _snapshot(), await _client_data()) == before
 
 
 STATE_CHANGING = [(m, p, r) for m, p, r in ROUTES if m in ("POST", "PUT", "PATCH", "DELETE")]

@@ -306,6 +306,8 @@ def test_client_times_are_display_only_and_clamped():
     assert clamp(NOW - timedelta(days=365), NOW) == NOW - timedelta(days=365)
     assert clamp(datetime(2026, 3, 2, 9, 0), NOW) is None  # naive: no zone, no meaning
     assert clamp(None, NOW) is None
+    assert clamp(datetime(1970, 1, 1, tzinfo=UTC), NOW) is None  # a phone's clock reset
+    assert clamp(datetime(1, 1, 1, tzinfo=UTC), NOW) is None
 
 
 def test_a_client_clock_a_year_off_changes_no_outcome():
