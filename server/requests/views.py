@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from server.access import public, require_client_access, roles
 from server.accounts import throttle
 from server.clients.store import get_client, list_clients
+from server.privacy import audit
 from server.clock import Clock
 from server.errors import BadRequest, NotFound, TooManyRequests
 from server.i18n import N_
@@ -104,6 +105,7 @@ class RequestController(Controller):
 async def _detail(request: Request, found: store.RequestRecord, now, flag_hours: int) -> Template:
     organisation_id = request.user.organisation_id
     client = await get_client(found.client_id, organisation_id) if found.client_id else None
+    await audit.record(request.user, "request", [client.id if client else None], now)
     offers = await store.offers_of_request(found.id, organisation_id)
     ranking = await store.candidates(found, organisation_id, now.date()) if found.status in store.OPEN_STATUSES else None
     assignment = next(iter(await store.list_assignments(organisation_id, request_id=found.id)), None)
