@@ -68,7 +68,7 @@ async def erase_client(request: Request, clock: NamedDependency[Clock], client_i
 async def retention_page(request: Request) -> Template:
     policy = await retention.policy(request.user.organisation_id)
     entered = {"log_text_months": policy.log_text_months or "", "inactive_client_months": policy.inactive_client_months or ""}
-    return render(request, "privacy/retention.html", entered=entered, policy=policy, errors={}, saved=False)
+    return render(request, "privacy/retention.html", entered=entered, policy=policy, errors={}, saved=False, outcome=None)
 
 
 @post("/privacy/retention", opt=OVERSIGHT)
@@ -85,7 +85,16 @@ async def save_retention(request: Request, clock: NamedDependency[Clock]) -> Tem
                                     values["inactive_client_months"], clock())
     policy = await retention.policy(request.user.organisation_id)
     return render(request, "privacy/retention.html", status_code=400 if errors else 200, entered=entered, policy=policy,
-                  errors=errors, saved=not errors)
+                  errors=errors, saved=not errors, outcome=None)
+
+
+@post("/privacy/retention/run", opt=OVERSIGHT)
+async def run_retention(request: Request, clock: NamedDependency[Clock]) -> Template:
+    """Apply the schedule now rather than at the next daily run (e.g. right after changing it)."""
+    outcome = await retention.apply(request.user.organisation_id, clock())
+    policy = await retention.policy(request.user.organisation_id)
+    entered = {"log_text_months": policy.log_text_months or "", "inactive_client_months": policy.inactive_client_months or ""}
+    return render(request, "privacy/retention.html", entered=entered, policy=policy, errors={}, saved=False, outcome=outcome)
 
 
 @get("/admin/organisations/{organisation_id:uuid}/export", opt=ADMINISTRATION)
@@ -108,4 +117,4 @@ async def delete_organisation(request: Request, organisation_id: FromPath[UUID])
     return Redirect("/admin/organisations", status_code=303)
 
 
-ROUTES = [audit_log, export_client, erase_client, retention_page, save_retention, export_organisation, delete_organisation]
+ROUTES = [audit_log, export_client, erase_client, retention_page, save_retention, run_retention, export_organisation, delete_organisation]

@@ -249,3 +249,17 @@ async def test_a_first_pull_sends_the_past_only_eight_weeks_back(app, demo, cloc
     assert ("note", recent) in newer.records
     for opened in (fresh, newer):
         await opened.http.__aexit__(None, None, None)
+
+
+async def test_coordination_applies_the_schedule_at_once(app, demo, clock):
+    organisation_id, users, client_id, assignment, phone, note, visit = await _world(app, clock)
+    await phone.http.__aexit__(None, None, None)
+    clock.advance(days=62)
+    async with signed_in(app, "koordination") as office:
+        headers = await csrf_headers(office)
+        await office.post("/privacy/retention", data={"log_text_months": "1"}, headers=headers)
+        applied = await office.post("/privacy/retention/run", headers=headers)
+        assert applied.status_code == 200 and "2" in visible_text(applied.text)
+    async with sql.transaction(AuditEntry._meta.db, write=False) as connection:
+        assert SECRET not in str(await connection.fetch_named("SELECT * FROM note"))
+        assert SECRET not in str(await connection.fetch_named("SELECT * FROM visit_log"))
