@@ -55,8 +55,9 @@ class RequestController(Controller):
                       waiting=await store.waiting_too_long(organisation_id, cutoff), flag_hours=settings.offer_flag_hours)
 
     @get("/new", opt=COORDINATION)
-    async def new(self, request: Request) -> Template:
+    async def new(self, request: Request, clock: NamedDependency[Clock]) -> Template:
         clients = await list_clients(request.user.organisation_id, active_only=True)
+        await audit.record(request.user, "list", [client.id for client in clients], clock())  # the aliases to choose from
         return render(request, "requests/new.html", entered=RequestForm(), errors={}, clients=clients)
 
     @post("/", opt=COORDINATION)
@@ -160,9 +161,10 @@ class OfferController(Controller):
     path = "/offers"
 
     @get("/", opt=roles("volunteer"))
-    async def index(self, request: Request) -> Template:
+    async def index(self, request: Request, clock: NamedDependency[Clock]) -> Template:
         require_client_access(request)
         offers = await store.offers_for_volunteer(request.user.id, request.user.organisation_id)
+        await audit.record(request.user, "list", [o.request.client_id for o in offers if o.client_alias], clock())
         outcome = request.query_params.get("outcome")
         headers = {} if outcome else offline_copy(request)  # answered offline too, on the kept page
         return render(request, "offers/list.html", headers=headers, offers=offers, outcome=outcome)

@@ -116,3 +116,27 @@ def test_a_phone_out_of_contact_for_thirty_days_erases_itself(phone, live_server
     assert "30 Tage" in phone.locator("main").inner_text()
     assert [d for d in phone.evaluate("indexedDB.databases()") if d["name"].startswith("lotsenbuch")] == []
     assert phone.evaluate("caches.keys()") == []
+
+
+def test_the_phone_drops_its_copies_of_the_past_after_eight_weeks(phone, live_server):
+    sign_in(phone, live_server, "lotse1")
+    ready_offline(phone)
+    phone.evaluate("""(async () => {
+      const session = JSON.parse(document.getElementById('lotsenbuch-session').textContent);
+      const db = await new Promise((ok) => { const r = indexedDB.open('lotsenbuch-' + session.user_id); r.onsuccess = () => ok(r.result); });
+      const weeksAgo = (n) => new Date(Date.now() - n * 7 * 24 * 3600 * 1000).toISOString();
+      await new Promise((ok) => {
+        const tx = db.transaction('records', 'readwrite');
+        const records = tx.objectStore('records');
+        records.put({ key: 'note:old', entity: 'note', id: 'old', version: 1, fields: { body: 'alte Notiz' }, received: weeksAgo(9) });
+        records.put({ key: 'visit_log:old', entity: 'visit_log', id: 'old', version: 1, fields: { date: weeksAgo(9).slice(0, 10), outcome: 'alter Besuch' }, received: weeksAgo(1) });
+        records.put({ key: 'note:recent', entity: 'note', id: 'recent', version: 1, fields: { body: 'neue Notiz' }, received: weeksAgo(7) });
+        tx.oncomplete = ok;
+      });
+      db.close();
+    })()""")
+    phone.goto(live_server + "/")
+    phone.wait_for_selector("html[data-app-ready]", state="attached")
+    phone.get_by_role("button", name="Jetzt synchronisieren").click()
+    until(phone, f"{RECORDS}.then((text) => !text.includes('alte Notiz') && !text.includes('alter Besuch'))")
+    assert "neue Notiz" in json.dumps(on_phone(phone))

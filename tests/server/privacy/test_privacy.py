@@ -263,3 +263,15 @@ async def test_coordination_applies_the_schedule_at_once(app, demo, clock):
     async with sql.transaction(AuditEntry._meta.db, write=False) as connection:
         assert SECRET not in str(await connection.fetch_named("SELECT * FROM note"))
         assert SECRET not in str(await connection.fetch_named("SELECT * FROM visit_log"))
+
+
+async def test_the_volunteers_start_page_and_offers_are_logged_as_reads_of_their_clients(app, demo, clock):
+    organisation_id, users, client_id, assignment, phone, *_ = await _world(app, clock)
+    await phone.http.__aexit__(None, None, None)
+    async with signed_in(app, "lotse1") as volunteer:
+        before = len(await _audit_rows(organisation_id))
+        assert (await volunteer.get("/")).status_code == 200
+        assert (await volunteer.get("/offers")).status_code == 200
+        assert (await volunteer.get("/assignments")).status_code == 200
+    rows = (await _audit_rows(organisation_id))[before:]
+    assert [(r["purpose"], r["client"], r["actor"]) for r in rows] == [("list", client_id, users["lotse1"])] * 3
