@@ -28,6 +28,8 @@ from server.home.views import healthz, start
 from server.messages.views import InboxController, MessageController
 from server.offline import views as offline_views
 from server.offline.static import static_file
+from server.privacy import retention
+from server.privacy import views as privacy_views
 from server.push import views as push_views
 from server.reports import views as report_views
 from server.push.sender import Sender
@@ -45,7 +47,7 @@ ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, sync_events, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
-    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES, static_file,
+    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES, *privacy_views.ROUTES, static_file,
 ]
 
 
@@ -79,11 +81,13 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
             subject = settings.base_url if settings.base_url.startswith("https://") else "mailto:operator@localhost"
             push = Sender(engine, clock, subject=subject)
             app.state.push_task = asyncio.create_task(push.run())
+        app.state.retention_task = asyncio.create_task(retention.run_forever(clock))
 
     async def close_database() -> None:
-        task = getattr(app.state, "push_task", None)
-        if task is not None:
-            task.cancel()
+        for name in ("push_task", "retention_task"):
+            task = getattr(app.state, name, None)
+            if task is not None:
+                task.cancel()
         await app.state.pokes.stop()
         await sql.close_idle(engine)
         if isinstance(engine, db.KeptSQLiteEngine):

@@ -1,4 +1,4 @@
-"""The `lotsenbuch` command: up, serve, migrate, demo, user create, check."""
+"""The `lotsenbuch` command: up, serve, migrate, demo, user create, check, vapid rotate, retention run."""
 
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = vapid_commands.add_parser("rotate", help="make a new key; phones subscribe again at their next visit")
     _data_dir_option(rotate)
     rotate.set_defaults(run=cmd_vapid_rotate)
+
+    retention = commands.add_parser("retention", help="the retention schedules of the organisations")
+    retention_commands = retention.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
+    run = retention_commands.add_parser("run", help="remove now what each organisation's schedule says it no longer keeps")
+    _data_dir_option(run)
+    run.set_defaults(run=cmd_retention_run)
 
     user = commands.add_parser("user", help="manage user accounts")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
@@ -128,6 +134,20 @@ def cmd_vapid_rotate(args: argparse.Namespace) -> int:
     asyncio.run(db.require_migrated())
     key = asyncio.run(store.rotate(_now()))
     print(f"New VAPID public key: {key.public_key}\nOld subscriptions were removed; phones subscribe again at their next visit.")
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    from server.privacy import retention
+
+    db.configure(_settings(args))
+    asyncio.run(db.require_migrated())
+    outcomes = asyncio.run(retention.run_all(_now()))
+    for outcome in outcomes:
+        print(f"{outcome.organisation_id}: free text of {outcome.texts} visit log(s) and note(s) removed, "
+              f"{outcome.clients} inactive client(s) erased.")
+    if not outcomes:
+        print("No organisation has a retention schedule.")
     return 0
 
 

@@ -5,6 +5,7 @@
      ├── NotAuthenticated      401  sign in first
      ├── Forbidden             403  signed in, but not allowed
      ├── NotFound              404  no such thing, or not yours to see (never says which)
+     ├── Conflict              409  the request clashes with the state of what it names
      ├── PayloadTooLarge       413  a body or batch over a named limit
      ├── UnsupportedMediaType  415  the body is not in a format this route reads
      ├── TooManyRequests       429  wait Retry-After seconds
@@ -59,6 +60,11 @@ class Forbidden(LotsenbuchError):
 class NotFound(LotsenbuchError):
     status_code = 404
     default_message = N_("This page does not exist, or you may not see it.")
+
+
+class Conflict(LotsenbuchError):
+    status_code = 409
+    default_message = N_("This cannot be done in the current state.")
 
 
 class PayloadTooLarge(LotsenbuchError):

@@ -9,6 +9,7 @@ loads the rows as they are now; a copy's version is the seq of its latest change
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -84,15 +85,25 @@ async def load(connection: sql.Connection, organisation_id: UUID, keys: Iterable
     return records
 
 
-async def visible(connection: sql.Connection, organisation_id: UUID, user_id: UUID) -> list[Record]:
+async def visible(connection: sql.Connection, organisation_id: UUID, user_id: UUID, since: date | None = None) -> list[Record]:
     """Every copy a device starting from nothing receives: the user's offers and assignments,
-    and the organisation's events."""
+    and the organisation's events — of days from `since` on (and undated ones), when given."""
     uuid = connection.uuid
-    rows = [_offer(r) for r in await connection.fetch(OFFER_SQL.format(where="o.organisation = ? AND o.volunteer = ?"),
-                                                       uuid(organisation_id), uuid(user_id))]
+    org, user = uuid(organisation_id), uuid(user_id)
+    recent = {"offer": ("", []), "assignment": ("", []), "event": ("", [])}
+    if since is not None:
+        day = connection.day(since)
+        start = connection.timestamp(datetime.combine(since, datetime.min.time(), tzinfo=UTC))
+        recent = {"offer": (" AND (r.day IS NULL OR r.day >= ?)", [day]), "assignment": (" AND (a.day IS NULL OR a.day >= ?)", [day]),
+                  "event": (" AND starts_at >= ?", [start])}
+    where, args = recent["offer"]
+    rows = [_offer(r) for r in await connection.fetch(
+        OFFER_SQL.format(where=f"o.organisation = ? AND o.volunteer = ?{where}"), org, user, *args)]
+    where, args = recent["assignment"]
     rows += [_assignment(r) for r in await connection.fetch(
-        ASSIGNMENT_SQL.format(where="a.organisation = ? AND a.volunteer = ?"), uuid(organisation_id), uuid(user_id))]
-    rows += [_event(r) for r in await connection.fetch(EVENT_SQL.format(where="organisation = ?"), uuid(organisation_id))]
+        ASSIGNMENT_SQL.format(where=f"a.organisation = ? AND a.volunteer = ?{where}"), org, user, *args)]
+    where, args = recent["event"]
+    rows += [_event(r) for r in await connection.fetch(EVENT_SQL.format(where=f"organisation = ?{where}"), org, *args)]
     records = {(r.entity, r.id): r for r in rows}
     await _stamp(connection, organisation_id, records)
     return list(records.values())

@@ -11,6 +11,7 @@ from server.events.tables import Event, EventResponse, Module, ModuleCompletion
 from server.messages.tables import Message, MessageRecipient
 from server.notes.tables import Note
 from server.organisations.tables import Organisation
+from server.privacy.tables import AuditEntry, RetentionPolicy
 from server.push.tables import PushAlert, PushKey, PushPreference, PushSubscription
 from server.requests.tables import HelpRequest, Offer
 from server.sync_tables import ChangeLog, DevicePush, Revision, SyncClock, SyncConflict
@@ -22,7 +23,7 @@ TABLES = [
     Organisation, User, Device, UserSession, Invitation, Throttle,
     SyncClock, ChangeLog, Revision, SyncConflict, DevicePush, Note, VisitLog,
     Client, HelpRequest, Offer, Assignment, Message, MessageRecipient, Module, Event, EventResponse, ModuleCompletion,
-    PushKey, PushSubscription, PushAlert, PushPreference,
+    PushKey, PushSubscription, PushAlert, PushPreference, AuditEntry, RetentionPolicy,
 ]
 
 APP_CONFIG = AppConfig(

@@ -109,6 +109,17 @@ class Connection:
         else:
             await self.raw.executemany(sql, rows)
 
+    async def fetch_named(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Rows as dicts by column name (for exports: slower than tuples, never on a hot path)."""
+        if self.postgres:
+            return [dict(row) for row in await self.raw.fetch(_numbered(sql), *args)]
+        cursor = await self.raw.execute(sql, args)
+        try:
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in await cursor.fetchall()]
+        finally:
+            await cursor.close()
+
     def one_of(self, column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
         """`column IN (...)` as a condition and its parameters."""
         values = list(values)

@@ -13,6 +13,8 @@ from litestar.params import JSONBody
 from litestar.response import ServerSentEvent
 
 from server import pokes, sync_store
+from server.accounts import throttle
+from server.privacy import audit
 from server.access import roles
 from server.clock import Clock
 from server.errors import BadRequest, Forbidden, LotsenbuchError, PayloadTooLarge, ServiceUnavailable, api_errors
@@ -49,14 +51,17 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
     if user.role == "volunteer" and user.pledge_signed_on is None:
         raise Forbidden(N_("Your confidentiality pledge is not recorded yet; ask your coordinator."))
     now = clock()
+    await throttle.limit(f"sync:{user.device_id}", throttle.SYNCS, now,
+                         N_("Too many syncs from this device. It tries again by itself in a moment."))
     actor = Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, device_id=user.device_id)
     engine = request.app.state.engine
     try:
         pushed = await sync_store.push(engine, actor, data.mutations, now, uuid.uuid4) if data.mutations else None
         viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)
-        page = await sync_store.pull(engine, viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed)
+        page = await sync_store.pull(engine, viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed, now)
         if not data.mutations:
             await sync_store.mark_synced(engine, user.device_id, now)
+        await audit.record(user, "sync", audit.clients_in(page.changes), now)
     except sync_store.CursorError:
         raise BadRequest(N_("The cursor is not valid; pull again with cursor null.")) from None
     except TRANSIENT:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -260,6 +260,73 @@ async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: dateti
         )
         last_seq = await _write(connection, actor, plan, records, seq, now)
     return Pushed(results=plan.results, records=plan.written, first_seq=seq, last_seq=last_seq)
+
+
+# Free text that erasure and retention blank; a note is ended too (a tombstone its devices delete).
+TEXT_FIELDS = {"note": ("body",), "visit_log": ("outcome", "follow_up_text", "place_name", "coordinator_comment")}
+
+
+async def scrub(connection: sql.Connection, organisation_id: UUID, keys: Iterable[Key], author_id: UUID, op: str,
+                now: datetime) -> int:
+    """Blank the free text of these notes and visit logs as a server write in the caller's
+    transaction: a new version and seq each, logged in the change log (R2) with a revision (R13),
+    so that devices receive the blanked log or the note's deletion at their next sync. The text
+    leaves their earlier revisions and their conflicts too. Returns how many records changed."""
+    records = await _load_records(connection, keys)
+    records = {key: r for key, r in records.items() if r.organisation_id == organisation_id}
+    if not records:
+        return 0
+    seq = await _take_clock(connection, organisation_id)
+    uuid, stamp, tag = connection.uuid, connection.timestamp(now), f"{author_id}:"
+    rows: dict[str, list] = {entity: [] for entity in TABLES}
+    log, revisions = [], []
+    for (entity, record_id), record in sorted(records.items(), key=lambda item: item[1].seq):
+        seq += 1
+        version = record.version + 1
+        names = TEXT_FIELDS[entity]
+        fields = {**record.fields, **{name: "" for name in names}}
+        authors = {**record.field_authors, **{name: tag for name in names}}
+        if entity == "note":
+            authors["*"] = tag
+        written = msgspec.structs.replace(
+            record, version=version, fields=fields, deleted=record.deleted or entity == "note",
+            field_versions={**record.field_versions, **{name: version for name in names}}, field_authors=authors)
+        rows[entity].append(_row(connection, written, seq, stamp))
+        log.append([uuid(organisation_id), seq, entity, uuid(record_id), None])
+        revisions.append([uuid(organisation_id), entity, uuid(record_id), version, op, _encode({name: "" for name in names}),
+                          None, None, stamp, None])
+    for entity, entity_rows in rows.items():
+        await connection.executemany(UPSERTS[entity], entity_rows)
+    seq = await _scrub_history(connection, organisation_id, records, seq, stamp, log)
+    await connection.executemany(_insert_sql("revision", REVISION_COLUMNS), revisions)
+    await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), log)
+    await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq, uuid(organisation_id))
+    return len(records)
+
+
+async def _scrub_history(connection: sql.Connection, organisation_id: UUID, records: dict[Key, Record], seq: int,
+                         stamp: Any, log: list) -> int:
+    """The free text of these records' earlier revisions, and their conflicts' values, blanked;
+    a conflict is closed and reaches its devices as changed (R14)."""
+    uuid = connection.uuid
+    condition, args = connection.one_of("record_id", [uuid(record_id) for _, record_id in records])
+    rows = await connection.fetch(f"SELECT id, entity, fields FROM revision WHERE {condition}", *args)
+    blanked = []
+    for revision_id, entity, fields in rows:
+        values = sql.json_value(fields, {})
+        if entity in TEXT_FIELDS and any(values.get(name) for name in TEXT_FIELDS[entity]):
+            blanked.append([_encode({**values, **{n: "" for n in TEXT_FIELDS[entity] if n in values}}), revision_id])
+    await connection.executemany("UPDATE revision SET fields = ? WHERE id = ?", blanked)
+    conflicts = await connection.fetch(f"SELECT id FROM sync_conflict WHERE {condition} ORDER BY seq", *args)
+    updates = []
+    for (conflict_id,) in conflicts:
+        seq += 1
+        updates.append([stamp, seq, conflict_id])
+        log.append([uuid(organisation_id), seq, "conflict", uuid(sql.uuid_value(conflict_id)), None])
+    await connection.executemany(
+        "UPDATE sync_conflict SET server_value = NULL, client_value = NULL, resolved_at = COALESCE(resolved_at, ?), "
+        "version = version + 1, seq = ? WHERE id = ?", updates)
+    return seq
 
 
 ANSWERS = {"accepted": True, "declined": False}
@@ -513,15 +580,22 @@ async def mark_synced(engine: Any, device_id: UUID, now: datetime) -> None:
 
 
 
-async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, pushed: Pushed | None = None) -> PullPage:
+# A device starting from nothing gets records of the past only this far back (a lost phone holds
+# less); what changes later reaches it whatever its age. The phone drops older copies itself.
+PAST_WINDOW = timedelta(weeks=8)
+
+
+async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, pushed: Pushed | None = None,
+               now: datetime | None = None) -> PullPage:
     """One page of what changed for this viewer since the cursor (R3), read in one snapshot.
-    `pushed`: the push of the same request, whose records need not be read back."""
+    `pushed`: the push of the same request, whose records need not be read back; `now`: the
+    server's time, from which a first pull's window of the past is counted (None: everything)."""
     after = None if cursor is None else decode_cursor(cursor, viewer.organisation_id)
     async with sql.transaction(engine, write=False) as connection:
         clock = await connection.fetchone("SELECT seq, horizon FROM sync_clock WHERE organisation = ?", viewer.organisation_id)
         clock_seq, horizon = clock if clock else (0, 0)
         if after is None:
-            return await _full_pull(connection, viewer, clock_seq, limit)
+            return await _full_pull(connection, viewer, clock_seq, limit, now - PAST_WINDOW if now else None)
         if after < horizon:
             return PullPage(changes=[], cursor=None, has_more=False, reset_required=True)
         scan = limit + limit // 4  # most entries are usually the viewer's; a thin window just takes another round
@@ -593,7 +667,8 @@ async def _befores(connection: sql.Connection, organisation_id: UUID, keys: set[
     return befores
 
 
-async def _full_pull(connection: sql.Connection, viewer: Viewer, clock_seq: int, limit: int) -> PullPage:
+async def _full_pull(connection: sql.Connection, viewer: Viewer, clock_seq: int, limit: int,
+                     since: datetime | None) -> PullPage:
     """A device starting from nothing (or after a reset) gets the current state of every record
     it may see, in seq order, paged; the cursor then continues in the change log. The clock is
     read in the same snapshot as the rows."""
@@ -604,6 +679,11 @@ async def _full_pull(connection: sql.Connection, viewer: Viewer, clock_seq: int,
             where, args = where + " AND owner = ?", [*args, viewer.user_id]
         elif entity == "note":  # the same rule as may_read, in SQL, so that LIMIT counts only what is visible
             where, args = where + " AND (shared OR owner = ?)", [*args, viewer.user_id]
+        if since is not None and entity == "visit_log":  # a visit of these weeks written long ago too
+            where, args = where + " AND (updated_at >= ? OR date >= ?)", [*args, connection.timestamp(since),
+                                                                          connection.day(since.date())]
+        elif since is not None:
+            where, args = where + " AND updated_at >= ?", [*args, connection.timestamp(since)]
         rows = await connection.fetch(
             f'SELECT {reader.select} FROM "{reader.table}" WHERE {where} ORDER BY seq LIMIT ?', *args, limit + 1)
         visible += [reader.record(row) for row in rows]
@@ -613,7 +693,7 @@ async def _full_pull(connection: sql.Connection, viewer: Viewer, clock_seq: int,
     rows = await connection.fetch(f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE {where} ORDER BY seq LIMIT ?",
                                   *args, limit + 1)
     visible += [conflict_record(row) for row in rows]
-    visible += await feed.visible(connection, viewer.organisation_id, viewer.user_id)
+    visible += await feed.visible(connection, viewer.organisation_id, viewer.user_id, since.date() if since else None)
     visible = sorted((r for r in visible if may_see(viewer, r)), key=lambda r: r.seq)
     more = len(visible) > limit
     page = visible[:limit]

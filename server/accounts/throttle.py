@@ -1,6 +1,11 @@
-"""Sign-in throttling per account name and per client address: shared in the database by every
-worker, never a permanent lockout (a block ends after BLOCK), and the same for accounts that
-exist and accounts that do not."""
+"""Throttling, shared in the database by every worker (never in a process's memory):
+
+- failures (sign-in per account name and per address, invitation links per address) block for
+  BLOCK after too many in WINDOW — never permanently, and the same for accounts or links that
+  exist and those that do not;
+- uses (the public request form, invitations made, syncs) are counted in a fixed window with
+  one upsert, and refused with the seconds until the window ends (Retry-After).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,15 @@ from datetime import datetime, timedelta
 
 from litestar.types import Scope
 
+from server import sql
 from server.accounts.tables import Throttle
+from server.errors import TooManyRequests
 
 WINDOW = timedelta(minutes=15)
 BLOCK = timedelta(minutes=15)
-LIMITS = {"account": 5, "address": 30}
+LIMITS = {"account": 5, "address": 30, "invite": 20}
+INVITATIONS_MADE = (60, timedelta(hours=1))  # links one person creates
+SYNCS = (120, timedelta(minutes=1))  # requests to /api/sync per device: generous, a runaway loop stops
 
 
 def keys(login: str, address: str) -> list[str]:
@@ -81,15 +90,22 @@ def _within(address: str, networks: list) -> bool:
 
 async def take(key: str, limit: int, window: timedelta, now: datetime) -> int:
     """Count one use of `key` (e.g. a form sent from one address): 0 while at most `limit` fall
-    in the current window, else the seconds until the window ends (nothing is counted then)."""
-    row = await Throttle.objects().where(Throttle.key == key).first()
-    if row is None:
-        await Throttle.insert(Throttle(key=key, failures=1, window_start=now))
+    in the current window, else the seconds until the window ends. One statement, one short
+    transaction on a kept connection: cheap enough for every sync."""
+    async with sql.transaction(Throttle._meta.db, write=True) as connection:
+        start = connection.timestamp(now - window)
+        count, began = await connection.fetchone(
+            "INSERT INTO throttle (key, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
+            "failures = CASE WHEN throttle.window_start <= ? THEN 1 ELSE throttle.failures + 1 END, "
+            "window_start = CASE WHEN throttle.window_start <= ? THEN excluded.window_start ELSE throttle.window_start END "
+            "RETURNING failures, window_start", key, connection.timestamp(now), start, start)
+    if count <= limit:
         return 0
-    if now - row.window_start > window:
-        row.failures, row.window_start = 0, now
-    if row.failures >= limit:
-        return max(1, math.ceil((row.window_start + window - now).total_seconds()))
-    row.failures += 1
-    await row.save()
-    return 0
+    return max(1, math.ceil((sql.datetime_value(began) + window - now).total_seconds()))
+
+
+async def limit(key: str, limits: tuple[int, timedelta], now: datetime, message: str | None = None) -> None:
+    """Count one use; over the limit, 429 with Retry-After."""
+    wait = await take(key, limits[0], limits[1], now)
+    if wait:
+        raise TooManyRequests(message, retry_after=wait)

@@ -109,14 +109,28 @@ class SignInController(Controller):
         return me
 
 
+async def _open_invitation(request: Request, settings: Settings, now: datetime, token: str):
+    """The invitation behind a link; links tried in vain are counted per address, so that
+    nobody can guess tokens (the same block as for sign-ins, with Retry-After)."""
+    keys = [f"invite:{throttle.client_address(request.scope, settings.trusted_proxies)}"]
+    wait = await throttle.blocked_for(keys, now)
+    if wait:
+        raise TooManyRequests(retry_after=wait)
+    opened = await store.open_invitation(token, now)
+    if opened is None:
+        await throttle.record_failure(keys, now)
+    return opened
+
+
 class InvitationController(Controller):
     """The one-time link a coordinator hands over: choose a password, land in the app."""
 
     path = "/invite"
 
     @get("/{token:str}", opt=public())
-    async def page(self, request: Request, clock: NamedDependency[Clock], token: FromPath[str]) -> Template:
-        opened = await store.open_invitation(token, clock())
+    async def page(self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
+                   token: FromPath[str]) -> Template:
+        opened = await _open_invitation(request, settings, clock(), token)
         if opened is None:
             raise NotFound(N_("This link is no longer valid. Please ask your coordinator for a new one."))
         user, purpose = opened
@@ -127,7 +141,7 @@ class InvitationController(Controller):
         self, request: Request, settings: NamedDependency[Settings], clock: NamedDependency[Clock],
         token: FromPath[str], data: URLEncodedBody[SetPasswordForm],
     ) -> Response:
-        opened = await store.open_invitation(token, clock())
+        opened = await _open_invitation(request, settings, clock(), token)
         if opened is None:
             raise NotFound(N_("This link is no longer valid. Please ask your coordinator for a new one."))
         user, purpose = opened

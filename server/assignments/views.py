@@ -13,6 +13,7 @@ from litestar.response import Template
 from server.access import require_client_access, roles
 from server.clock import Clock
 from server.errors import NotFound
+from server.privacy import audit
 from server.offline.views import offline_copy
 from server.requests.store import AssignmentRecord, list_assignments
 from server.templating import render
@@ -27,10 +28,11 @@ class AssignmentController(Controller):
         user = request.user
         mine = user.id if user.role == "volunteer" else None
         assignments = await list_assignments(user.organisation_id, volunteer_id=mine, from_day=clock().date())
+        await audit.record(user, "list", [a.client_id for a in assignments], clock())
         return render(request, "assignments/list.html", headers=offline_copy(request), assignments=assignments)
 
     @get("/{assignment_id:uuid}", opt=roles("volunteer", "coordinator"))
-    async def detail(self, request: Request, assignment_id: FromPath[UUID]) -> Template:
+    async def detail(self, request: Request, clock: NamedDependency[Clock], assignment_id: FromPath[UUID]) -> Template:
         require_client_access(request)
         user = request.user
         mine = user.id if user.role == "volunteer" else None
@@ -38,6 +40,7 @@ class AssignmentController(Controller):
         if not found:
             raise NotFound()
         assignment = found[0]
+        await audit.record(user, "assignment", [assignment.client_id], clock())
         return render(request, "assignments/detail.html", headers=offline_copy(request), assignment=assignment,
                       visit_query=visit_prefill(assignment), note_query=_query(assignment_id=assignment.id, client_id=assignment.client_id))
 

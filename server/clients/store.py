@@ -29,14 +29,15 @@ def _record(row: dict) -> ClientRecord:
 
 
 async def list_clients(organisation_id: UUID, active_only: bool = False) -> list[ClientRecord]:
-    query = Client.select().where(Client.organisation == organisation_id).order_by(Client.alias)
+    query = Client.select().where((Client.organisation == organisation_id) & Client.erased_at.is_null()).order_by(Client.alias)
     if active_only:
         query = query.where(Client.active == True)  # noqa: E712
     return [_record(row) for row in await query]
 
 
 async def get_client(client_id: UUID, organisation_id: UUID) -> ClientRecord | None:
-    row = await Client.select().where((Client.id == client_id) & (Client.organisation == organisation_id)).first()
+    row = await Client.select().where(
+        (Client.id == client_id) & (Client.organisation == organisation_id) & Client.erased_at.is_null()).first()
     return _record(row) if row else None
 
 
@@ -53,7 +54,7 @@ async def update_client(client_id: UUID, organisation_id: UUID, *, alias: str, l
         uuid = connection.uuid
         updated = await connection.fetch(
             "UPDATE client SET alias = ?, languages = ?, district = ?, needs = ?, consent_on = ?, active = ? "
-            "WHERE id = ? AND organisation = ? RETURNING id",
+            "WHERE id = ? AND organisation = ? AND erased_at IS NULL RETURNING id",
             alias, msgspec.json.encode(languages).decode(), district, needs, connection.day(consent_on), active,
             uuid(client_id), uuid(organisation_id))
         if updated:

@@ -17,3 +17,4 @@ class Client(Table, tablename="client"):
     consent_on = Date(null=True, default=None)  # the day the client agreed to being recorded
     active = Boolean(default=True)
     created_at = Timestamptz()
+    erased_at = Timestamptz(null=True, default=None)  # erased: only what anonymous figures count is left

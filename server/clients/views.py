@@ -14,6 +14,7 @@ from server.clients import store
 from server.clients.forms import ClientForm, consent_date, read_client
 from server.clock import Clock
 from server.errors import NotFound
+from server.privacy import audit
 from server.templating import render
 
 COORDINATION = roles("coordinator")
@@ -28,8 +29,10 @@ class ClientController(Controller):
     path = "/clients"
 
     @get("/", opt=COORDINATION)
-    async def index(self, request: Request) -> Template:
-        return render(request, "clients/list.html", clients=await store.list_clients(request.user.organisation_id))
+    async def index(self, request: Request, clock: NamedDependency[Clock]) -> Template:
+        clients = await store.list_clients(request.user.organisation_id)
+        await audit.record(request.user, "list", [client.id for client in clients], clock())
+        return render(request, "clients/list.html", clients=clients)
 
     @get("/new", opt=COORDINATION)
     async def new(self, request: Request) -> Template:
@@ -45,10 +48,11 @@ class ClientController(Controller):
         return Redirect(f"/clients/{client_id}", status_code=303)
 
     @get("/{client_id:uuid}", opt=COORDINATION)
-    async def detail(self, request: Request, client_id: FromPath[UUID]) -> Template:
+    async def detail(self, request: Request, clock: NamedDependency[Clock], client_id: FromPath[UUID]) -> Template:
         client = await store.get_client(client_id, request.user.organisation_id)
         if client is None:
             raise NotFound()
+        await audit.record(request.user, "page", [client.id], clock())
         entered = ClientForm(alias=client.alias, languages=client.languages, district=client.district, needs=client.needs,
                              consent_on=client.consent_on.isoformat() if client.consent_on else "", active=client.active)
         return render(request, "clients/form.html", client=client, entered=entered, errors={})

@@ -10,6 +10,7 @@ from server.access import public
 from server.clock import Clock
 from server.db import ping
 from server.offline.views import offline_copy
+from server.privacy import audit
 from server.requests.store import list_assignments
 from server.templating import render
 
@@ -24,8 +25,9 @@ async def start(request: Request, clock: NamedDependency[Clock]) -> Template:
         return render(request, "home/page.html")
     assignments = []
     if user.role == "volunteer" and user.may_see_client_data:
-        assignments = await list_assignments(user.organisation_id, volunteer_id=user.id, from_day=clock().date())
-    return render(request, "home/start.html", headers=offline_copy(request), assignments=assignments[:UPCOMING])
+        assignments = (await list_assignments(user.organisation_id, volunteer_id=user.id, from_day=clock().date()))[:UPCOMING]
+        await audit.record(user, "list", [a.client_id for a in assignments], clock())
+    return render(request, "home/start.html", headers=offline_copy(request), assignments=assignments)
 
 
 @get("/healthz", opt=public())

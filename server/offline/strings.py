@@ -25,6 +25,7 @@ MESSAGES = {
     "forbidden": N_("The server refused the sync: %(reason)s"),
     "upgrade": N_("A new version of the app is being loaded…"),
     "wiped": N_("This device was signed out. Everything Lotsenbuch kept on it has been erased."),
+    "purged": N_("This phone had not reached the server for 30 days, so everything Lotsenbuch kept on it has been erased. Please sign in again."),
     "pending": N_("waiting on this phone"),
     "synced": N_("on the server"),
     "rejected": N_("refused: %(reason)s"),

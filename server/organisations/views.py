@@ -11,7 +11,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from server.access import roles
-from server.accounts import store as accounts
+from server.accounts import store as accounts, throttle
 from server.accounts.links import invitation_link
 from server.clock import Clock
 from server.errors import NotFound
@@ -82,6 +82,8 @@ class AdminController(Controller):
             errors["role"] = N_("Please choose one of the offered roles.")
         if not errors and await accounts.username_or_email_taken(data.username, data.email or None):
             errors["username"] = TAKEN
+        if not errors:
+            await throttle.limit(f"invitations-made:{request.user.id}", throttle.INVITATIONS_MADE, clock())
         if errors:
             return render(
                 request, "organisations/detail.html", status_code=400, organisation=organisation,
@@ -105,6 +107,7 @@ class AdminController(Controller):
         if user is None or not user.active:
             raise NotFound()
         purpose = "reset" if user.has_password else "invite"
+        await throttle.limit(f"invitations-made:{request.user.id}", throttle.INVITATIONS_MADE, clock())
         token = await accounts.create_invitation(user.id, purpose, request.user.id, clock())
         return render(
             request, "accounts/invitation_link.html", person=user, purpose=purpose,

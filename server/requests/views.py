@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from server.access import public, require_client_access, roles
 from server.accounts import throttle
 from server.clients.store import get_client, list_clients
+from server.privacy import audit
 from server.clock import Clock
 from server.errors import BadRequest, NotFound, TooManyRequests
 from server.i18n import N_
@@ -54,8 +55,9 @@ class RequestController(Controller):
                       waiting=await store.waiting_too_long(organisation_id, cutoff), flag_hours=settings.offer_flag_hours)
 
     @get("/new", opt=COORDINATION)
-    async def new(self, request: Request) -> Template:
+    async def new(self, request: Request, clock: NamedDependency[Clock]) -> Template:
         clients = await list_clients(request.user.organisation_id, active_only=True)
+        await audit.record(request.user, "list", [client.id for client in clients], clock())  # the aliases to choose from
         return render(request, "requests/new.html", entered=RequestForm(), errors={}, clients=clients)
 
     @post("/", opt=COORDINATION)
@@ -104,6 +106,7 @@ class RequestController(Controller):
 async def _detail(request: Request, found: store.RequestRecord, now, flag_hours: int) -> Template:
     organisation_id = request.user.organisation_id
     client = await get_client(found.client_id, organisation_id) if found.client_id else None
+    await audit.record(request.user, "request", [client.id if client else None], now)
     offers = await store.offers_of_request(found.id, organisation_id)
     ranking = await store.candidates(found, organisation_id, now.date()) if found.status in store.OPEN_STATUSES else None
     assignment = next(iter(await store.list_assignments(organisation_id, request_id=found.id)), None)
@@ -158,9 +161,10 @@ class OfferController(Controller):
     path = "/offers"
 
     @get("/", opt=roles("volunteer"))
-    async def index(self, request: Request) -> Template:
+    async def index(self, request: Request, clock: NamedDependency[Clock]) -> Template:
         require_client_access(request)
         offers = await store.offers_for_volunteer(request.user.id, request.user.organisation_id)
+        await audit.record(request.user, "list", [o.request.client_id for o in offers if o.client_alias], clock())
         outcome = request.query_params.get("outcome")
         headers = {} if outcome else offline_copy(request)  # answered offline too, on the kept page
         return render(request, "offers/list.html", headers=headers, offers=offers, outcome=outcome)

@@ -10,7 +10,7 @@ from litestar.params import FromPath, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from server.access import roles
-from server.accounts import store
+from server.accounts import store, throttle
 from server.accounts.forms import read_profile
 from server.accounts.links import invitation_link
 from server.clock import Clock
@@ -132,6 +132,7 @@ class VolunteerController(Controller):
         if not volunteer.active:
             raise NotFound()
         purpose = "reset" if data.purpose == "reset" else "invite"
+        await throttle.limit(f"invitations-made:{request.user.id}", throttle.INVITATIONS_MADE, clock())
         token = await store.create_invitation(volunteer.id, purpose, request.user.id, clock())
         return render(
             request, "accounts/invitation_link.html", person=volunteer, purpose=purpose,

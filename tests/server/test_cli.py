@@ -14,7 +14,7 @@ import pytest
 from server import cli, db
 from server.settings import Settings
 
-SUBCOMMANDS = [["up"], ["serve"], ["migrate"], ["demo"], ["user"], ["user", "create"], ["check"], ["vapid"], ["vapid", "rotate"]]
+SUBCOMMANDS = [["up"], ["serve"], ["migrate"], ["demo"], ["user"], ["user", "create"], ["check"], ["vapid"], ["vapid", "rotate"], ["retention"], ["retention", "run"]]
 
 
 @pytest.fixture
@@ -174,3 +174,20 @@ def test_up_demo_serves_the_app_with_demo_logins(tmp_path):
         process.terminate()
         output = process.communicate(timeout=20)[0]
     assert "koordination" in output and f"http://127.0.0.1:{port}" in output
+
+
+def test_retention_run_applies_every_schedule_at_once(data_env, capsys):
+    import sqlite3
+
+    cli.main(["migrate"])
+    assert cli.main(["retention", "run"]) == 0
+    assert "No organisation has a retention schedule." in capsys.readouterr().out
+    cli.main(["demo"])
+    with sqlite3.connect(data_env / "lotsenbuch.sqlite3") as connection:
+        [(organisation,)] = connection.execute("SELECT id FROM organisation").fetchall()
+        connection.execute("INSERT INTO retention_policy (organisation, log_text_months) VALUES (?, 1)", (organisation,))
+    capsys.readouterr()
+    assert cli.main(["retention", "run"]) == 0
+    assert f"{organisation}: free text of" in capsys.readouterr().out
+    with sqlite3.connect(data_env / "lotsenbuch.sqlite3") as connection:
+        assert connection.execute("SELECT last_run_at FROM retention_policy").fetchone()[0] is not None

@@ -3,7 +3,9 @@
 // Sync, the button), logout and revocation that leave nothing behind. Every sentence shown
 // comes from the page (#lotsenbuch-strings, translated on the server) or from its templates.
 
-import { openUserDb, readAll, readSession, recordKey, saveEdit, wipeEverything, writeSession } from "./store.js";
+import {
+  isStale, lastSyncOf, openUserDb, readAll, readSession, recordKey, saveEdit, wipeEverything, writeSession,
+} from "./store.js";
 import { SyncError, syncNow } from "./sync.js";
 
 const LOGOUT_PENDING = "lotsenbuch-logout-pending";
@@ -631,6 +633,28 @@ async function finishOfflineLogout() {
   return false;
 }
 
+// No sync has reached the server for STALE_DAYS: perhaps the phone is lost. One more try; if
+// that fails too, everything Lotsenbuch keeps here is erased.
+async function purgeIfLost() {
+  if (!isStale(await lastSyncOf(db))) {
+    return false;
+  }
+  try {
+    await syncNow();
+    return false;  // it reached the server after all
+  } catch {
+    await wipe();  // offline, signed out or refused: nobody vouches for this phone
+  }
+  const main = document.getElementById("main");
+  const message = document.createElement("p");
+  message.className = "notice";
+  message.setAttribute("role", "alert");
+  message.textContent = strings.purged;
+  main.replaceChildren(message);
+  document.documentElement.dataset.purged = "true";
+  return true;
+}
+
 function installHint() {
   window.addEventListener("beforeinstallprompt", (event) => {
     event.preventDefault();
@@ -671,6 +695,9 @@ async function main() {
   const previous = await readSession().catch(() => null);
   await writeSession({ user_id: session.user_id, device_id: session.device_id, csrf: session.csrf });
   db = await openUserDb(session.user_id);
+  if (await purgeIfLost()) {
+    return;
+  }
   const flash = sessionStorage.getItem(FLASH);
   const flashBox = document.querySelector("[data-flash]");
   if (flash && flashBox) {

@@ -130,6 +130,37 @@ export async function readAll(db) {
   });
 }
 
+// A lost phone: what it holds is erased when the app starts after STALE_DAYS without a sync
+// that reached the server (and a sync tried then fails too). Records of the past leave the phone
+// after WINDOW_DAYS, as the server sends a phone starting from nothing no older ones either.
+export const STALE_DAYS = 30;
+export const WINDOW_DAYS = 56;
+const DAY = 24 * 60 * 60 * 1000;
+
+export function isStale(lastSync, now = Date.now()) {
+  return Boolean(lastSync) && now - Date.parse(lastSync) > STALE_DAYS * DAY;
+}
+
+export async function lastSyncOf(db) {
+  return run(db, ["state"], "readonly", (tx) => promised(tx.objectStore("state").get("last_sync")));
+}
+
+// Inside a sync's transaction: drop copies of the past that nothing waits to send. A record
+// dated (a visit's date, an assignment's or offer's day) before the window goes; an undated one
+// (a note) when the server has not sent it again within the window.
+export async function pruneOld(tx, serverTime) {
+  const cutoff = Date.parse(serverTime) - WINDOW_DAYS * DAY;
+  const records = tx.objectStore("records");
+  const waiting = new Set((await promised(tx.objectStore("outbox").getAll())).map((entry) => entry.key));
+  for (const record of await promised(records.getAll())) {
+    const day = record.fields && (record.fields.date || record.fields.day);
+    const when = day ? Date.parse(day) : Date.parse(record.received || serverTime);
+    if (!waiting.has(record.key) && !record.rejected && record.entity !== "conflict" && when < cutoff) {
+      records.delete(record.key);
+    }
+  }
+}
+
 export async function countWaiting(db) {
   return run(db, ["outbox"], "readonly", (tx) => promised(tx.objectStore("outbox").count()));
 }

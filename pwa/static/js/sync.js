@@ -2,7 +2,7 @@
 // The page and the service worker both call syncNow; a Web Lock lets only one run at a time,
 // and the server's idempotency (R5) makes a resend after a lost answer harmless.
 
-import { openUserDb, promised, readSession, recordKey, run, wipeEverything, writeSession } from "./store.js";
+import { openUserDb, promised, pruneOld, readSession, recordKey, run, wipeEverything, writeSession } from "./store.js";
 
 export const SCHEMA = 1;
 const BATCH = 200;
@@ -145,7 +145,10 @@ async function apply(db, entries, answer, summary) {
       const key = recordKey(change.entity, change.id);
       if (change.op === "upsert") {
         const old = await promised(records.get(key));
-        const record = { key, entity: change.entity, id: change.id, version: change.version, fields: change.fields };
+        const record = {
+          key, entity: change.entity, id: change.id, version: change.version, fields: change.fields,
+          received: answer.server_time,
+        };
         if (old && old.rejected) {
           record.rejected = old.rejected;
         }
@@ -154,6 +157,7 @@ async function apply(db, entries, answer, summary) {
         records.delete(key);  // a delete, or a record this user may no longer see (R3)
       }
     }
+    await pruneOld(tx, answer.server_time);
     state.put(answer.cursor, "cursor");
     state.put(answer.server_time, "last_sync");
     const waiting = await promised(outbox.count());
