@@ -87,4 +87,4 @@ async def sync_events(request: Request) -> ServerSentEvent:
             async for event in pokes.stream(hub, listener, lifetime=request.app.state.settings.event_stream_seconds):
                 yield event
 
-    return ServerSentEvent(events(), retry_duration=15_000, headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+    return ServerSentEvent(events(), retry_duration=15_000, headers={"Cache-Control": "no-store"})
