@@ -405,16 +405,28 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
 
 async def _alert(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> None:
     """Push alerts in the same transaction: a visit log returned to its author with a comment,
-    and an edit of someone's record that now waits for their decision."""
+    a visit log flagged as needing professional help (to coordination), and an edit of
+    someone's record that now waits for their decision."""
     for key, record in plan.written.items():
         previous = before.get(key)
         if (key[0] == "visit_log" and record.fields.get("status") == "returned" and record.owner_id != actor.user_id
                 and (previous is None or previous.fields.get("status") != "returned")):
             await alerts.enqueue(connection, actor.organisation_id, [record.owner_id], "returned",
                                f"/visits/form?id={record.id}", now)
+        if (key[0] == "visit_log" and record.fields.get("help_kind") and not record.deleted
+                and (previous is None or previous.fields.get("help_kind") != record.fields["help_kind"])):
+            await _alert_coordination(connection, actor, record.id, now)
     owners = {(plan.written.get((c.entity, c.record_id)) or before[(c.entity, c.record_id)]).owner_id for c in plan.conflicts}
     owners.discard(actor.user_id)
     await alerts.enqueue(connection, actor.organisation_id, sorted(owners), "conflict", "/records", now)
+
+
+async def _alert_coordination(connection: sql.Connection, actor: Actor, log_id: UUID, now: datetime) -> None:
+    """A visit flagged as needing professional help: every coordinator hears of it at once."""
+    rows = await connection.fetch("SELECT id FROM app_user WHERE organisation = ? AND role = 'coordinator' AND active",
+                                  connection.uuid(actor.organisation_id))
+    coordinators = [sql.uuid_value(row[0]) for row in rows if sql.uuid_value(row[0]) != actor.user_id]
+    await alerts.enqueue(connection, actor.organisation_id, coordinators, "help_needed", f"/professional-help/{log_id}", now)
 
 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",

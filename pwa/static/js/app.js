@@ -5,6 +5,7 @@
 
 import { openUserDb, readAll, readSession, recordKey, saveEdit, wipeEverything, writeSession } from "./store.js";
 import { SyncError, syncNow } from "./sync.js";
+import { fillDirectoryChoice, renderGuide } from "./guide.js";
 
 const LOGOUT_PENDING = "lotsenbuch-logout-pending";
 const FLASH = "lotsenbuch-flash";
@@ -199,8 +200,9 @@ async function setupForm(form) {
   const params = new URLSearchParams(location.search);
   let id = params.get("id");
   let record = null;
+  const { records } = await readAll(db);
+  fillDirectoryChoice(form, records);  // before filling in: the entry chosen must be an option
   if (id) {
-    const { records } = await readAll(db);
     record = records.find((candidate) => candidate.key === recordKey(entity, id) && !candidate.deleted);
     if (!record) {
       document.querySelector("[data-missing]").hidden = false;
@@ -217,6 +219,7 @@ async function setupForm(form) {
     }
   }
   form.elements.id.value = id;
+  form.dispatchEvent(new Event("lotsenbuch:filled"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = readForm(form, event.submitter);
@@ -409,6 +412,7 @@ async function render() {
     }
   }
   renderOffers(records, outbox);
+  renderGuide(records, strings);
   const notes = document.querySelector("[data-notes-for]");
   if (notes) {
     const client = notes.dataset.notesFor;
