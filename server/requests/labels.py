@@ -28,5 +28,5 @@ EVENT_KINDS = {"stammtisch": N_("Stammtisch"), "training": N_("Training"), "supe
 ANSWERS = {"yes": N_("I will come"), "maybe": N_("Maybe"), "no": N_("I cannot come")}
 LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}
 HELP_KINDS = {  # professional help a visit may need, beyond a volunteer's limits (the Wegweiser)
-    "legal": N_("Legal advice"), "health": N_("Health"), "crisis": N_("Crisis"), "child_protection": N_("Child protection"),
+    "legal": N_("Legal advice"), "health": N_("Medical help"), "crisis": N_("Crisis"), "child_protection": N_("Child protection"),
 }
