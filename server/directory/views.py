@@ -15,7 +15,7 @@ from server.access import roles
 from server.clock import LOCAL, Clock
 from server.directory import store
 from server.directory.forms import EntryForm, HowtoForm, entry_values, howto_values, read_entry, read_howto, read_text
-from server.errors import BadRequest, NotFound
+from server.errors import NotFound
 from server.i18n import N_
 from server.offline.views import offline_copy
 from server.templating import render

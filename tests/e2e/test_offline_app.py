@@ -29,7 +29,12 @@ def until(page, script: str, timeout: float = 15.0):
     """Poll a JavaScript expression (page.evaluate is not subject to the CSP) until it is truthy."""
     deadline = time.monotonic() + timeout
     while True:
-        value = page.evaluate(script)
+        try:
+            value = page.evaluate(script)
+        except Exception as error:  # the page navigated (or reloaded itself) under the poll: ask again
+            if "Execution context was destroyed" not in str(error):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

@@ -22,6 +22,8 @@ ENTRY = {
     "last_checked": "2026-02-20",
 }
 
+HELP_CARD = '<a href="/professional-help"><strong class="figure">'
+
 
 async def _organisation_id():
     return (await Organisation.select(Organisation.id).where(Organisation.name != "Nachbarstadt").first())["id"]
@@ -199,7 +201,8 @@ async def test_a_visit_needing_professional_help_alerts_coordination_and_is_foll
     assert refused["results"][0]["status"] == "rejected" and await PushAlert.count() == 0
     written = await amina.sync(amina.mutation("visit_log", log_id, {
         "date": "2026-03-02", "place_type": "jobcenter", "place_name": "Jobcenter Lindenau", "help_kind": "legal",
-        "help_reason": "Pfändung des Kontos angedroht; Frist läuft am Freitag ab.", "directory_entry_id": fitting}))
+        "help_reason": "Pfändung des Kontos angedroht; Frist läuft am Freitag ab.", "directory_entry_id": fitting,
+        "status": "submitted"}))
     assert written["results"][0]["status"] == "applied"
     [alert] = await PushAlert.select().where(PushAlert.kind == "help_needed")
     assert alert["user"] == coordinator and alert["organisation"] == organisation_id
@@ -209,8 +212,9 @@ async def test_a_visit_needing_professional_help_alerts_coordination_and_is_foll
 
     async with signed_in(app, "koordination") as office:
         headers = await csrf_headers(office)
-        assert '<strong class="figure">1</strong>' in (await office.get("/dashboard")).text
+        assert f'{HELP_CARD}1</strong>' in (await office.get("/dashboard")).text
         assert log_id in (await office.get("/professional-help")).text
+        assert f'href="/professional-help/{log_id}"' in (await office.get("/review")).text  # flagged in the review too
         page = await office.get(f"/professional-help/{log_id}")
         text = visible_text(page.text)
         assert "Frist: Freitag." in text and ENTRY["name"] in text and "Kinderarztpraxis" not in text
@@ -219,13 +223,13 @@ async def test_a_visit_needing_professional_help_alerts_coordination_and_is_foll
         noted = await office.post(f"/professional-help/{log_id}", data={"text": "Termin bei der Schuldnerberatung am Montag"},
                                   headers=headers)
         assert noted.status_code == 303
-        assert '<strong class="figure">1</strong>' in (await office.get("/dashboard")).text  # noted, not yet closed
+        assert f'{HELP_CARD}1</strong>' in (await office.get("/dashboard")).text  # noted, not yet closed
         closed = await office.post(f"/professional-help/{log_id}", data={"text": "Beratung hat übernommen.", "closed": "1"},
                                    headers=headers)
         assert closed.status_code == 303
         followed = visible_text((await office.get(f"/professional-help/{log_id}")).text)
         assert "Termin bei der Schuldnerberatung am Montag" in followed and "Beratung hat übernommen." in followed
-        assert '<strong class="figure">1</strong>' not in (await office.get("/dashboard")).text
+        assert f'{HELP_CARD}0</strong>' in (await office.get("/dashboard")).text
         assert (await office.get(f"/professional-help/{uuid.uuid4()}")).status_code == 404
     async with signed_in(app, "lotse1") as volunteer:
         assert (await volunteer.get(f"/professional-help/{log_id}")).status_code == 404
