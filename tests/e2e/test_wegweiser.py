@@ -1,6 +1,7 @@
 """The Wegweiser in a real browser: an entry a coordinator adds reaches the phone while it is
 online, and is found there by the offline search, with its call and map links; the visit form
-offline offers it as the place and shows the advice centres that fit a need for professional help."""
+offline offers it as the place, shows the advice centres that fit a need for professional help,
+and links the how-tos of its topics into the guide."""
 
 from __future__ import annotations
 
@@ -70,3 +71,14 @@ def test_an_entry_added_by_coordination_is_found_by_the_offline_search(browser, 
     centres.wait_for()
     assert name in centres.inner_text() and "Migrationsberatung für Erwachsene (Caritas)" in centres.inner_text()
     assert "Kita Sonnenblume" not in centres.inner_text()
+
+    hints = phone.locator("[data-howto-hints]")
+    assert hints.is_hidden()  # no how-to is about advice centres
+    phone.get_by_label("Leistungen").check()  # the topic the Bürgergeld how-to is linked to
+    hints.get_by_role("link", name="Bürgergeld-Antrag").click()
+    phone.wait_for_selector("html[data-app-ready]", state="attached")  # the guide, offline, searching for it
+    assert phone.get_by_label("Suchen").input_value() == "Bürgergeld-Antrag"
+    until(phone, "document.querySelectorAll('[data-howto-list] > li').length === 1")
+    howto = phone.locator("[data-howto-list] > li").first
+    howto.locator("summary").first.click()
+    assert "Kontoauszüge der letzten 3 Monate" in howto.inner_text() and "Jobcenter Musterstadt Mitte" in howto.inner_text()

@@ -100,6 +100,10 @@ export function renderGuide(records, strings) {
     return;
   }
   const input = root.querySelector("[data-guide-search]");
+  if (!input.dataset.started) {  // a link from the visit form names what to look for
+    input.dataset.started = "true";
+    input.value = new URLSearchParams(location.search).get("q") || "";
+  }
   const entries = directoryEntries(records);
   const howtos = records.filter((r) => r.entity === "howto" && !r.deleted)
     .sort((a, b) => a.fields.title.localeCompare(b.fields.title));
@@ -122,12 +126,14 @@ export function renderGuide(records, strings) {
   draw();
 }
 
-// The visit form: its place chosen from the directory, and the advice centres that fit.
+// The visit form: its place chosen from the directory, the how-tos for its type of place and
+// topics, and the advice centres that fit.
 export function fillDirectoryChoice(form, records) {
   const select = form.elements.directory_entry_id;
   if (!select) {
     return;
   }
+  wireHowtoHints(form, records);
   const entries = directoryEntries(records);
   const keep = select.value;
   select.replaceChildren(select.options[0], ...entries.map((entry) => {
@@ -172,4 +178,29 @@ export function fillDirectoryChoice(form, records) {
     radio.addEventListener("change", showCentres);
   }
   form.addEventListener("lotsenbuch:filled", showCentres);
+}
+
+function wireHowtoHints(form, records) {
+  const hints = document.querySelector("[data-howto-hints]");
+  if (!hints) {
+    return;
+  }
+  const howtos = records.filter((r) => r.entity === "howto" && !r.deleted);
+  const show = () => {
+    const type = form.querySelector("input[name=place_type]:checked")?.value;
+    const topics = [...form.querySelectorAll("input[name=topics]:checked")].map((box) => box.value);
+    const fitting = howtos.filter((howto) => (howto.fields.place_types || []).includes(type)
+      || (howto.fields.topics || []).some((topic) => topics.includes(topic)));
+    hints.querySelector("ul").replaceChildren(...fitting.map((howto) => {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = `/guide?q=${encodeURIComponent(howto.fields.title)}`;
+      link.textContent = howto.fields.title;
+      li.append(link);
+      return li;
+    }));
+    hints.hidden = !fitting.length;
+  };
+  form.addEventListener("change", show);
+  form.addEventListener("lotsenbuch:filled", show);
 }
