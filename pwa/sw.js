@@ -17,7 +17,7 @@ const VERSION = "__VERSION__";
 const SHELL = __SHELL__;
 const SHELL_CACHE = `shell-${VERSION}`;
 const PAGE_TIMEOUT_MS = 2500;
-const IGNORE_QUERY = new Set(["/visits/form", "/notes/form", "/records"]);  // one page, filled in on the phone
+const IGNORE_QUERY = new Set(["/visits/form", "/notes/form", "/records", "/guide"]);  // one page, filled in on the phone
 
 const pageCache = (userId) => `pages-${userId}`;
 

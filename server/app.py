@@ -22,6 +22,7 @@ from server.accounts.views import InvitationController, ProfileController, SignI
 from server.assignments.views import AssignmentController
 from server.clients.views import ClientController
 from server.conflicts.views import ConflictController
+from server.directory import views as directory_views
 from server.errors import EXCEPTION_HANDLERS
 from server.events.views import EventController, own_certificate
 from server.home.views import healthz, start
@@ -47,7 +48,7 @@ ROUTE_HANDLERS = [
     start, healthz, SignInController, InvitationController, ProfileController, VolunteerController, AdminController,
     sync, sync_events, ConflictController, ClientController, RequestController, PublicRequestController, OfferController,
     AssignmentController, ReviewController, MessageController, InboxController, EventController, own_certificate,
-    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES, *privacy_views.ROUTES, static_file,
+    *offline_views.ROUTES, *push_views.ROUTES, *report_views.ROUTES, *privacy_views.ROUTES, *directory_views.ROUTES, static_file,
 ]
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from server import sync_store
 from server.accounts.store import Language, create_user, update_user
 from server.clients.store import create_client
+from server.directory import store as directory
 from server.events import store as events
 from server.messages import store as messages
 from server.notes.tables import Note
@@ -68,6 +69,7 @@ async def seed(now: datetime, records: bool = True) -> list[tuple[str, str]]:
             )
         ids[username] = user_id
     if records:
+        await _wegweiser(organisation_id, ids, now)
         await _records(organisation_id, ids, now)
         await _coordination(organisation_id, ids, now)
         await _events_and_messages(organisation_id, ids, now)
@@ -103,7 +105,8 @@ async def _records(organisation_id, ids: dict, now: datetime) -> None:
             "date": day(8), "start_time": "10:30", "duration_minutes": 90, "place_type": "jobcenter",
             "place_name": "Jobcenter Musterstadt Mitte", "topics": ["arbeit", "leistungen"],
             "outcome": "Weiterbewilligungsantrag abgegeben, Eingangsbestätigung erhalten.", "travel_km": 4.0,
-            "status": "submitted"}),
+            "status": "submitted", "help_kind": "legal",
+            "help_reason": "Mietschulden und eine Mahnung vom Inkassobüro; braucht Schuldner- und Rechtsberatung."}),
         upsert(logs[2], "visit_log", {
             "date": day(3), "start_time": "08:15", "duration_minutes": 60, "place_type": "arztpraxis",
             "place_name": "Kinderarztpraxis am Markt", "topics": ["gesundheit"],
@@ -175,3 +178,104 @@ async def _events_and_messages(organisation_id, ids: dict, now: datetime) -> Non
         place="Rathaus, Raum 3", description="Bürgergeld, Wohngeld, Kinderzuschlag: wer hilft wo?", module=catalogue[5].id)
     await messages.send(organisation_id, ids["koordination"], "Neue Sprechzeiten im Integrationszentrum",
                         "Ab Montag sind wir dienstags und donnerstags bis 18 Uhr erreichbar.", messages.Audience(), now)
+
+
+# The Wegweiser of Musterstadt (a fictional town of about 80,000; the numbers are fictional too:
+# no German area code begins with 0123). (name, category, address, phone, opening hours,
+# languages, kinds of professional help, what to bring, notes for volunteers, shared)
+DIRECTORY = [
+    ("Ausländerbehörde Musterstadt", "auslaenderbehoerde", "Rathausplatz 1, Haus B, 2. OG, 31234 Musterstadt",
+     "0123 4567-214", "Mo, Di, Do 8–12 Uhr\nDo 14–17 Uhr (nur mit Termin)", ["de", "en"], [],
+     "Reisepass, aktueller Aufenthaltstitel oder Fiktionsbescheinigung, biometrisches Passfoto, Terminbestätigung",
+     "Termine nur über das Online-Terminportal. Wartemarke am Automaten im Erdgeschoss ziehen; Zimmer 214 ist barrierefrei "
+     "über den Aufzug im Hof erreichbar.", False),
+    ("Jobcenter Musterstadt Mitte", "jobcenter", "Bahnhofstraße 23, 31234 Musterstadt", "0123 4567-300",
+     "Mo–Fr 8–12 Uhr\nDo 14–18 Uhr", ["de", "en", "tr"], [],
+     "Personalausweis oder Pass, Bescheide, Kontoauszüge der letzten 3 Monate, Mietvertrag",
+     "Unterlagen vorher kopieren: am Empfang gibt es keinen Kopierer. Eingangsbestätigung für jede Abgabe verlangen.", False),
+    ("Fachdienst Soziales (Sozialamt)", "sozialamt", "Rathausplatz 1, Haus A, 31234 Musterstadt", "0123 4567-250",
+     "Mo, Mi, Fr 8–12 Uhr", ["de"], [], "Pass, Bescheide anderer Stellen, Nachweise über Einkommen und Miete",
+     "Zuständig für Leistungen nach dem Asylbewerberleistungsgesetz und Grundsicherung im Alter.", False),
+    ("Wohngeldstelle", "wohnungsamt", "Lindenallee 8, 31234 Musterstadt", "0123 4567-270", "Di und Do 8–12 Uhr",
+     ["de"], [], "Mietvertrag, Mietbescheinigung des Vermieters, Einkommensnachweise aller Haushaltsmitglieder",
+     "Der Antrag kann vorab online gestellt werden; die Vermieterbescheinigung ist das Formular, das am häufigsten fehlt.", False),
+    ("Migrationsberatung für Erwachsene (Caritas)", "beratungsstelle", "Kirchgasse 5, 31234 Musterstadt", "0123 4589-10",
+     "Mo–Do 9–12 Uhr, Di 14–17 Uhr offene Sprechstunde", ["ar", "de", "fa", "fr"], ["legal"],
+     "Alle Briefe der Behörden, Aufenthaltstitel",
+     "Berät zu Aufenthalt, Familiennachzug, Sprachkursen und Anerkennung; Dari und Farsi dienstags.", True),
+    ("Asylverfahrensberatung Flüchtlingshilfe Musterstadt e. V.", "beratungsstelle", "Am Stadtgraben 12, 31234 Musterstadt",
+     "0123 4589-40", "Mo und Mi 10–13 Uhr, sonst nach Vereinbarung", ["ar", "de", "en", "ti"], ["legal"],
+     "Bescheid des BAMF mit Briefumschlag (Zustelldatum!), Anhörungsprotokoll",
+     "Bei einem ablehnenden Bescheid sofort anrufen: die Klagefrist beträgt oft nur eine oder zwei Wochen.", True),
+    ("Schuldner- und Insolvenzberatung der Diakonie", "beratungsstelle", "Marktstraße 17, 31234 Musterstadt",
+     "0123 4589-70", "Mo–Do 9–12 Uhr, Termine nach telefonischer Absprache", ["de", "en"], ["legal"],
+     "Alle Mahnungen und Inkassoschreiben, Kontoauszüge, Einkommensnachweise",
+     "Bei Kontopfändung: Umwandlung in ein P-Konto bei der Bank sofort beantragen; die Beratung hilft mit der Bescheinigung.",
+     False),
+    ("Sozialpsychiatrischer Dienst und Krisendienst", "beratungsstelle", "Gesundheitsamt, Lindenallee 2, 31234 Musterstadt",
+     "0123 4567-600", "Mo–Fr 8–16 Uhr; nachts und am Wochenende Krisentelefon 0123 4567-699", ["de", "en"],
+     ["crisis", "health"], "", "Bei akuter Gefahr für Leib und Leben immer 112 anrufen.", True),
+    ("Jugendamt – Allgemeiner Sozialer Dienst", "beratungsstelle", "Rathausplatz 1, Haus C, 31234 Musterstadt",
+     "0123 4567-500", "Mo–Fr 8–12 Uhr; Kinderschutz-Bereitschaft rund um die Uhr über 0123 4567-599", ["de"],
+     ["child_protection"], "",
+     "Bei Sorge um das Wohl eines Kindes: nicht selbst ermitteln, sondern die Koordination informieren und den ASD anrufen.",
+     False),
+    ("Kinderarztpraxis am Markt", "arztpraxis", "Markt 3, 31234 Musterstadt", "0123 4578-30",
+     "Mo–Fr 8–12 Uhr, Mo, Di, Do 15–18 Uhr", ["ar", "de", "en"], ["health"],
+     "Gesundheitskarte oder Behandlungsschein, gelbes Untersuchungsheft, Impfpass",
+     "Dr. Nassar spricht Arabisch. Akutsprechstunde ohne Termin morgens ab 8 Uhr.", False),
+    ("Hausarztpraxis Dr. Yıldız", "arztpraxis", "Nordring 44, 31234 Musterstadt", "0123 4578-55",
+     "Mo–Fr 7:30–12 Uhr, Di und Do 15–18 Uhr", ["de", "ku", "tr"], ["health"],
+     "Gesundheitskarte oder Behandlungsschein, Medikamentenliste", "Nimmt neue Patientinnen und Patienten auf.", False),
+    ("Klinikum Musterstadt, Zentrale Notaufnahme", "krankenhaus", "Klinikstraße 1, 31234 Musterstadt", "0123 4570",
+     "rund um die Uhr", ["de", "en"], ["health"], "Gesundheitskarte, Medikamentenliste, Arztbriefe",
+     "Dolmetschen per Video ist möglich; an der Anmeldung danach fragen.", True),
+    ("Kita Sonnenblume", "kita_schule", "Blumenweg 7, 31234 Musterstadt", "0123 4591-20", "Mo–Fr 7–16:30 Uhr",
+     ["de", "uk"], [], "Geburtsurkunde, Impfnachweis (Masern!), Meldebescheinigung",
+     "Anmeldung über das Kita-Portal der Stadt; die Leitung hilft beim Ausfüllen donnerstags ab 14 Uhr.", False),
+    ("Grundschule am Park", "kita_schule", "Parkstraße 10, 31234 Musterstadt", "0123 4591-50", "Sekretariat Mo–Fr 7:30–12 Uhr",
+     ["de", "tr"], [], "Geburtsurkunde, Meldebescheinigung, Impfnachweis, letzte Zeugnisse",
+     "Sprachlernklasse ab Klasse 2; Frau Yilmaz koordiniert die Elterngespräche.", False),
+]
+HOWTOS = [
+    ("Termin bei der Ausländerbehörde",
+     "1. Termin online im Terminportal der Stadt buchen (Anliegen genau wählen).\n"
+     "2. Einen Tag vorher die Unterlagen mit der Klientin durchgehen.\n"
+     "3. 15 Minuten vorher da sein und am Automaten eine Wartemarke ziehen.\n"
+     "4. Nach dem Termin: Fiktionsbescheinigung oder Abholtermin notieren.",
+     ["Reisepass", "Aktueller Aufenthaltstitel oder Fiktionsbescheinigung", "Biometrisches Passfoto (nicht älter als 6 Monate)",
+      "Meldebescheinigung", "Terminbestätigung"],
+     ["Ausländerbehörde Musterstadt", "Migrationsberatung für Erwachsene (Caritas)"], ["auslaenderbehoerde"], ["residence", "appointment"]),
+    ("Bürgergeld-Antrag",
+     "1. Antrag formlos stellen (Anruf oder Brief genügt, das Datum zählt).\n"
+     "2. Hauptantrag und Anlagen beim Jobcenter abholen oder online ausfüllen.\n"
+     "3. Alles kopieren, dann abgeben und eine Eingangsbestätigung verlangen.\n"
+     "4. Fristen aus Nachforderungen in den Kalender eintragen.",
+     ["Personalausweis oder Pass mit Aufenthaltstitel", "Mietvertrag und letzte Nebenkostenabrechnung",
+      "Kontoauszüge der letzten 3 Monate", "Einkommensnachweise", "Krankenversicherungsnachweis"],
+     ["Jobcenter Musterstadt Mitte", "Schuldner- und Insolvenzberatung der Diakonie"], ["jobcenter"], ["benefits", "documents"]),
+    ("Anmeldung in der Kita",
+     "1. Im Kita-Portal der Stadt registrieren und bis zu drei Wunsch-Kitas wählen.\n"
+     "2. Bei der Wunsch-Kita einen Besuchstermin ausmachen.\n"
+     "3. Den Rechtsanspruch ab dem ersten Geburtstag ansprechen; Absagen schriftlich geben lassen.",
+     ["Geburtsurkunde des Kindes", "Nachweis über die Masernimpfung", "Meldebescheinigung", "Bescheid über Bürgergeld (für die Gebührenbefreiung)"],
+     ["Kita Sonnenblume"], ["kita_schule"], ["school"]),
+]
+
+
+async def _wegweiser(organisation_id, ids: dict, now: datetime) -> None:
+    """The town's directory (some entries shared with the installation), three how-tos, and a
+    correction Amina suggested."""
+    checked = (now - timedelta(days=21)).date()
+    entries = {}
+    for name, category, address, phone, hours, languages, help_kinds, bring, notes, shared in DIRECTORY:
+        entries[name] = await directory.create_entry(organisation_id, now, {
+            "name": name, "category": category, "address": address, "phone": phone, "opening_hours": hours,
+            "languages": languages, "help_kinds": help_kinds, "bring": bring, "notes": notes, "last_checked": checked,
+            "shared": shared})
+    for title, body, checklist, linked, place_types, topics in HOWTOS:
+        await directory.create_howto(organisation_id, now, {
+            "title": title, "body": body, "checklist": checklist, "entries": [str(entries[name]) for name in linked],
+            "place_types": place_types, "topics": topics})
+    kita = await directory.get_entry(entries["Kita Sonnenblume"], organisation_id)
+    await directory.suggest(kita, ids["lotse1"], "Die Kita-Leitung hilft jetzt mittwochs statt donnerstags beim Portal.", now)

@@ -1,5 +1,6 @@
 """Read-only copies on the phone (R1): a volunteer's offers and assignments — an assignment
-with its client's pseudonymous details — and the organisation's events reach devices through
+with its client's pseudonymous details —, the organisation's events, and the Wegweiser (its
+directory, with the entries other organisations share, and its how-tos) reach devices through
 the same change log as notes and visit logs.
 
 Whoever writes one of these rows calls `sync_store.touch` in the same transaction (R2). A pull
@@ -26,6 +27,13 @@ ASSIGNMENT_SQL = (
     "FROM assignment a JOIN help_request r ON r.id = a.request LEFT JOIN client c ON c.id = a.client WHERE {where}"
 )
 EVENT_SQL = "SELECT id, organisation, kind, title, starts_at, place, description FROM event WHERE {where}"
+DIRECTORY_SQL = (
+    "SELECT id, organisation, name, category, address, opening_hours, phone, languages, help_kinds, bring, notes, "
+    "last_checked, shared, deleted_at FROM directory_entry WHERE {where}"
+)
+HOWTO_SQL = (
+    "SELECT id, organisation, title, body, checklist, entries, place_types, topics, deleted_at FROM howto WHERE {where}"
+)
 
 
 def _text(value: Any) -> str | None:
@@ -59,21 +67,51 @@ def _event(row) -> Record:
     return _record("event", event_id, organisation, organisation, fields)  # everyone's: no owner of its own
 
 
+def _directory_entry(row, viewer_organisation: UUID) -> Record:
+    """An entry as one organisation's phones see it: its own, or one another organisation shares;
+    one no longer shared (or deleted) is a tombstone there."""
+    (entry_id, organisation, name, category, address, opening_hours, phone, languages, help_kinds, bring, notes,
+     last_checked, shared, deleted_at) = row
+    own = sql.uuid_value(organisation) == viewer_organisation
+    fields = {"name": name, "category": category, "address": address, "opening_hours": opening_hours, "phone": phone,
+              "languages": sql.json_value(languages, []), "help_kinds": sql.json_value(help_kinds, []), "bring": bring,
+              "notes": notes, "last_checked": _day(last_checked), "shared": bool(shared), "own": own}
+    record = _record("directory_entry", entry_id, viewer_organisation, viewer_organisation, fields)
+    record.deleted = deleted_at is not None or not (own or shared)
+    return record
+
+
+def _howto(row) -> Record:
+    howto_id, organisation, title, body, checklist, entries, place_types, topics, deleted_at = row
+    fields = {"title": title, "body": body, "checklist": sql.json_value(checklist, []),
+              "entry_ids": sql.json_value(entries, []), "place_types": sql.json_value(place_types, []),
+              "topics": sql.json_value(topics, [])}
+    record = _record("howto", howto_id, organisation, organisation, fields)
+    record.deleted = deleted_at is not None
+    return record
+
+
 def _record(entity: str, record_id: Any, organisation: Any, owner: Any, fields: dict) -> Record:
     return Record(entity=entity, id=sql.uuid_value(record_id), organisation_id=sql.uuid_value(organisation),
                   owner_id=sql.uuid_value(owner), version=0, fields=fields, field_versions={}, field_authors={})
 
 
-LOADERS = {"offer": (OFFER_SQL, "o.", _offer), "assignment": (ASSIGNMENT_SQL, "a.", _assignment), "event": (EVENT_SQL, "", _event)}
+LOADERS = {"offer": (OFFER_SQL, "o.", _offer), "assignment": (ASSIGNMENT_SQL, "a.", _assignment), "event": (EVENT_SQL, "", _event),
+           "howto": (HOWTO_SQL, "", _howto)}
 
 
 async def load(connection: sql.Connection, organisation_id: UUID, keys: Iterable[tuple[str, UUID]]) -> dict[tuple[str, UUID], Record]:
     """The current copies of these records, with seq and version of their latest change."""
     by_entity: dict[str, set[UUID]] = {}
     for entity, record_id in keys:
-        if entity in LOADERS:
+        if entity in LOADERS or entity == "directory_entry":
             by_entity.setdefault(entity, set()).add(record_id)
     records: dict[tuple[str, UUID], Record] = {}
+    if by_entity.get("directory_entry"):  # by id alone: another organisation's shared entry is in this log too
+        condition, args = connection.one_of("id", by_entity.pop("directory_entry"))
+        for row in await connection.fetch(DIRECTORY_SQL.format(where=condition), *args):
+            record = _directory_entry(row, organisation_id)
+            records[("directory_entry", record.id)] = record
     for entity, ids in by_entity.items():
         query, prefix, convert = LOADERS[entity]
         condition, args = connection.one_of(f"{prefix}id", ids)
@@ -87,7 +125,8 @@ async def load(connection: sql.Connection, organisation_id: UUID, keys: Iterable
 
 async def visible(connection: sql.Connection, organisation_id: UUID, user_id: UUID, since: date | None = None) -> list[Record]:
     """Every copy a device starting from nothing receives: the user's offers and assignments,
-    and the organisation's events — of days from `since` on (and undated ones), when given."""
+    the organisation's events — of days from `since` on (and undated ones), when given — its how-tos,
+    and the directory with what other organisations share."""
     uuid = connection.uuid
     org, user = uuid(organisation_id), uuid(user_id)
     recent = {"offer": ("", []), "assignment": ("", []), "event": ("", [])}
@@ -104,6 +143,9 @@ async def visible(connection: sql.Connection, organisation_id: UUID, user_id: UU
         ASSIGNMENT_SQL.format(where=f"a.organisation = ? AND a.volunteer = ?{where}"), org, user, *args)]
     where, args = recent["event"]
     rows += [_event(r) for r in await connection.fetch(EVENT_SQL.format(where=f"organisation = ?{where}"), org, *args)]
+    rows += [_directory_entry(r, organisation_id) for r in await connection.fetch(
+        DIRECTORY_SQL.format(where="(organisation = ? OR shared) AND deleted_at IS NULL"), org)]
+    rows += [_howto(r) for r in await connection.fetch(HOWTO_SQL.format(where="organisation = ? AND deleted_at IS NULL"), org)]
     records = {(r.entity, r.id): r for r in rows}
     await _stamp(connection, organisation_id, records)
     return list(records.values())

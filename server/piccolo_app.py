@@ -7,6 +7,7 @@ from piccolo.conf.apps import AppConfig
 from server.accounts.tables import Device, Invitation, Throttle, User, UserSession
 from server.assignments.tables import Assignment
 from server.clients.tables import Client
+from server.directory.tables import DirectoryEntry, DirectorySuggestion, HelpFollowUp, Howto
 from server.events.tables import Event, EventResponse, Module, ModuleCompletion
 from server.messages.tables import Message, MessageRecipient
 from server.notes.tables import Note
@@ -23,7 +24,8 @@ TABLES = [
     Organisation, User, Device, UserSession, Invitation, Throttle,
     SyncClock, ChangeLog, Revision, SyncConflict, DevicePush, Note, VisitLog,
     Client, HelpRequest, Offer, Assignment, Message, MessageRecipient, Module, Event, EventResponse, ModuleCompletion,
-    PushKey, PushSubscription, PushAlert, PushPreference, AuditEntry, RetentionPolicy,
+    PushKey, PushSubscription, PushAlert, PushPreference, AuditEntry, RetentionPolicy, DirectoryEntry, Howto,
+    DirectorySuggestion, HelpFollowUp,
 ]
 
 APP_CONFIG = AppConfig(

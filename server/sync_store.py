@@ -263,7 +263,7 @@ async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: dateti
 
 
 # Free text that erasure and retention blank; a note is ended too (a tombstone its devices delete).
-TEXT_FIELDS = {"note": ("body",), "visit_log": ("outcome", "follow_up_text", "place_name", "coordinator_comment")}
+TEXT_FIELDS = {"note": ("body",), "visit_log": ("outcome", "follow_up_text", "place_name", "coordinator_comment", "help_reason")}
 
 
 async def scrub(connection: sql.Connection, organisation_id: UUID, keys: Iterable[Key], author_id: UUID, op: str,
@@ -297,6 +297,10 @@ async def scrub(connection: sql.Connection, organisation_id: UUID, keys: Iterabl
                           None, None, stamp, None])
     for entity, entity_rows in rows.items():
         await connection.executemany(UPSERTS[entity], entity_rows)
+    logs = [uuid(record_id) for entity, record_id in records if entity == "visit_log"]
+    if logs:  # what coordination wrote about a log flagged for professional help goes with it
+        condition, args = connection.one_of("visit_log", logs)
+        await connection.execute(f"UPDATE help_follow_up SET text = '' WHERE {condition}", *args)
     seq = await _scrub_history(connection, organisation_id, records, seq, stamp, log)
     await connection.executemany(_insert_sql("revision", REVISION_COLUMNS), revisions)
     await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), log)
@@ -482,16 +486,28 @@ def _owner(conflict: Conflict, plan: Plan, before: dict[Key, Record]) -> UUID:
 
 async def _alert(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> None:
     """Push alerts in the same transaction: a visit log returned to its author with a comment,
-    and an edit of someone's record that now waits for their decision."""
+    a visit log flagged as needing professional help (to coordination), and an edit of
+    someone's record that now waits for their decision."""
     for key, record in plan.written.items():
         previous = before.get(key)
         if (key[0] == "visit_log" and record.fields.get("status") == "returned" and record.owner_id != actor.user_id
                 and (previous is None or previous.fields.get("status") != "returned")):
             await alerts.enqueue(connection, actor.organisation_id, [record.owner_id], "returned",
                                f"/visits/form?id={record.id}", now)
+        if (key[0] == "visit_log" and record.fields.get("help_kind") and not record.deleted
+                and (previous is None or previous.fields.get("help_kind") != record.fields["help_kind"])):
+            await _alert_coordination(connection, actor, record.id, now)
     owners = {_owner(c, plan, before) for c in plan.conflicts}
     owners.discard(actor.user_id)
     await alerts.enqueue(connection, actor.organisation_id, sorted(owners), "conflict", "/records", now)
+
+
+async def _alert_coordination(connection: sql.Connection, actor: Actor, log_id: UUID, now: datetime) -> None:
+    """A visit flagged as needing professional help: every coordinator hears of it at once."""
+    rows = await connection.fetch("SELECT id FROM app_user WHERE organisation = ? AND role = 'coordinator' AND active",
+                                  connection.uuid(actor.organisation_id))
+    coordinators = [sql.uuid_value(row[0]) for row in rows if sql.uuid_value(row[0]) != actor.user_id]
+    await alerts.enqueue(connection, actor.organisation_id, coordinators, "help_needed", f"/professional-help/{log_id}", now)
 
 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",

@@ -20,6 +20,8 @@ PLACE_TYPES = (
 )
 VOLUNTEER_STATUSES = ("draft", "submitted")
 REVIEW_STATUSES = ("approved", "returned")
+HELP_KINDS = ("legal", "health", "crisis", "child_protection")  # beyond a volunteer's limits: professional help
+HELP_REASON_LIMIT = 1000
 Text = Annotated[str, msgspec.Meta(max_length=TEXT_LIMIT)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Topic = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
@@ -57,6 +59,9 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "expenses_cents": Field(Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]),
         "status": Field(Literal["draft", "submitted", "approved", "returned"]),
         "coordinator_comment": Field(Text, "text", COORDINATION),
+        "directory_entry_id": Field(UUID | None),
+        "help_kind": Field(Literal[("", *HELP_KINDS)]),  # type: ignore[valid-type]
+        "help_reason": Field(Annotated[str, msgspec.Meta(max_length=HELP_REASON_LIMIT)], "text"),
     },
 }
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -65,12 +70,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "assignment_id": None, "client_id": None, "date": None, "start_time": None, "duration_minutes": 0,
         "place_type": "sonstiges", "place_name": "", "topics": [], "outcome": "", "follow_up_needed": False,
         "follow_up_text": "", "follow_up_due": None, "travel_km": 0.0, "expenses_cents": 0, "status": "draft",
-        "coordinator_comment": "",
+        "coordinator_comment": "", "directory_entry_id": None, "help_kind": "", "help_reason": "",
     },
 }
 # Read-only copies (R1): written by the server only, shown to whom they belong.
 FEED_OWN = frozenset({"offer", "assignment"})  # to their volunteer alone
-FEED_ALL = frozenset({"event"})  # to everyone of the organisation
+FEED_ALL = frozenset({"event", "directory_entry", "howto"})  # to everyone of the organisation
 SERVER_ONLY = frozenset({"id", "owner_id", "organisation_id", "version", "seq", "deleted", "created_at", "updated_at"})
 
 

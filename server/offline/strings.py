@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from functools import cache
 
+from babel import Locale
+
+from server.accounts.forms import LANGUAGE_CODES
 from server.i18n import N_, translations
 from server.requests import labels
 
@@ -55,7 +58,8 @@ FIELD_NAMES = {
     "place_name": N_("Place"), "topics": N_("Topics"), "follow_up_needed": N_("Follow-up needed"),
     "follow_up_text": N_("Follow-up"), "follow_up_due": N_("Follow-up due"), "travel_km": N_("Travel km"),
     "expenses_cents": N_("Expenses"), "status": N_("Status"), "coordinator_comment": N_("Comment of coordination"),
-    "*": N_("The whole entry"),
+    "directory_entry_id": N_("Directory entry"), "help_kind": N_("Needs professional help"),
+    "help_reason": N_("Why professional help"), "*": N_("The whole entry"),
 }
 STATUSES = {"draft": N_("draft"), "submitted": N_("submitted"), "approved": N_("approved"), "returned": N_("returned")}
 
@@ -71,6 +75,8 @@ def app_strings(locale: str) -> dict:
     texts["place_types"] = {key: catalogue.gettext(message) for key, message in labels.PLACE_TYPES.items()}
     texts["offer_statuses"] = {key: catalogue.gettext(message) for key, message in labels.OFFER_STATUSES.items()}
     texts["topics"] = {key: catalogue.gettext(message) for key, message in labels.TOPICS.items()}
+    texts["help_kinds"] = {key: catalogue.gettext(message) for key, message in labels.HELP_KINDS.items()}
+    texts["languages"] = {code: Locale.parse(locale).languages.get(code, code) for code in LANGUAGE_CODES}
     texts["locale"] = locale
     return texts
 

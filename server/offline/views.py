@@ -78,7 +78,7 @@ async def offline_pack(request: Request, clock: NamedDependency[Clock]) -> dict:
     user = request.user
     urls = ["/"]
     if user.may_see_client_data:
-        urls += [*FORMS, "/assignments", "/offers"]
+        urls += [*FORMS, "/assignments", "/offers", "/guide"]  # the guide's copy comes by sync, after the pledge
         since = clock().date() - timedelta(days=PACK_DAYS_BACK)
         assignments = await list_assignments(user.organisation_id, volunteer_id=user.id, from_day=since)
         urls += [f"/assignments/{a.id}" for a in assignments[:PACK_LIMIT]]

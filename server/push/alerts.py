@@ -16,11 +16,13 @@ ALERTS = {  # kind: (sentence, urgency, seconds the push service keeps it)
     "event_reminder": (N_("A date of your coordination is coming up."), "normal", 86400),
     "returned": (N_("A visit log came back to you with a comment."), "normal", 3 * 86400),
     "conflict": (N_("An entry waits for your decision."), "normal", 3 * 86400),
+    "help_needed": (N_("A volunteer reports a visit that needs professional help."), "high", 2 * 86400),
 }
 CHOICES = {  # kind: what the profile page calls it
     "offer": N_("new offers"), "offer_reminder": N_("offers still waiting for my answer"),
     "assignment_tomorrow": N_("the evening before an assignment"), "assignment_soon": N_("two hours before an assignment"),
     "message": N_("messages from coordination"), "event": N_("new dates"), "event_reminder": N_("the day before a date"),
     "returned": N_("visit logs returned with a comment"), "conflict": N_("entries waiting for my decision"),
+    "help_needed": N_("visits that need professional help"),
 }
 URGENT = "high"  # sent in quiet hours too

@@ -123,6 +123,9 @@ async def dashboard(organisation_id: UUID, today: date) -> dict[str, Any]:
             "offers": await count("SELECT COUNT(*) FROM offer WHERE organisation = ? AND status = 'open'"),
             "review": await count("SELECT COUNT(*) FROM visit_log WHERE organisation = ? AND status = 'submitted' AND deleted_at IS NULL"),
             "conflicts": await count("SELECT COUNT(*) FROM sync_conflict WHERE organisation = ? AND resolved_at IS NULL"),
+            "help": await count(  # visit logs flagged as needing professional help, not yet taken care of
+                "SELECT COUNT(*) FROM visit_log v WHERE v.organisation = ? AND v.help_kind <> '' AND v.deleted_at IS NULL "
+                "AND NOT EXISTS (SELECT 1 FROM help_follow_up f WHERE f.visit_log = v.id AND f.closed)"),
             "active": await count(
                 f"SELECT COUNT(DISTINCT owner) FROM visit_log WHERE organisation = ? AND deleted_at IS NULL AND status IN {COUNTED} "
                 "AND date >= ?", connection.day(month)),

@@ -27,3 +27,6 @@ TOPICS = {  # what a visit was about: codes in the data, words on screen
 EVENT_KINDS = {"stammtisch": N_("Stammtisch"), "training": N_("Training"), "supervision": N_("Supervision")}
 ANSWERS = {"yes": N_("I will come"), "maybe": N_("Maybe"), "no": N_("I cannot come")}
 LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}
+HELP_KINDS = {  # professional help a visit may need, beyond a volunteer's limits (the Wegweiser)
+    "legal": N_("Legal advice"), "health": N_("Medical help"), "crisis": N_("Crisis"), "child_protection": N_("Child protection"),
+}

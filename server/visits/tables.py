@@ -23,3 +23,6 @@ class VisitLog(SyncedRecord, Table, tablename="visit_log"):
     expenses_cents = Integer(default=0)
     status = Varchar(length=12, default="draft")
     coordinator_comment = Text(default="")
+    directory_entry_id = UUID(null=True, default=None)  # the place as an entry of the Wegweiser
+    help_kind = Varchar(length=20, default="")  # "" or the professional help this needs (legal, health, ...)
+    help_reason = Text(default="")

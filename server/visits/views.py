@@ -25,7 +25,7 @@ COORDINATION = roles("coordinator")
 COLUMNS = (VisitLog.id, VisitLog.version, VisitLog.date, VisitLog.start_time, VisitLog.duration_minutes, VisitLog.place_type,
            VisitLog.place_name, VisitLog.topics, VisitLog.outcome, VisitLog.follow_up_needed, VisitLog.follow_up_text,
            VisitLog.travel_km, VisitLog.expenses_cents, VisitLog.status, VisitLog.coordinator_comment,
-           VisitLog.owner.display_name.as_alias("volunteer_name"))
+           VisitLog.help_kind, VisitLog.owner.display_name.as_alias("volunteer_name"))
 
 
 async def _logs(organisation_id: UUID, log_id: UUID | None = None, any_status: bool = False) -> list[dict]:

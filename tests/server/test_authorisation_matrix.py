@@ -69,6 +69,9 @@ class Org:
     visit_log: object = None
     message: object = None
     event: object = None
+    entry: object = None
+    howto: object = None
+    suggestion: object = None
 
 
 async def _organisation(name: str, secret: str, now) -> Org:
@@ -114,7 +117,8 @@ async def _coordination(org: Org, now) -> None:
     org.visit_log = uuid.uuid4()
     volunteer = Actor(user_id=org.users["volunteer"], organisation_id=org.id, role="volunteer")
     log = Mutation(mutation_id=1, entity="visit_log", id=org.visit_log, op="upsert",
-                   fields={"place_name": f"{org.secret_name} Amt", "status": "submitted", "date": "2026-03-02"})
+                   fields={"place_name": f"{org.secret_name} Amt", "status": "submitted", "date": "2026-03-02",
+                           "help_kind": "legal", "help_reason": f"{org.secret_name} Frist"})
     [result] = await sync_store.apply_push(User._meta.db, volunteer, [log], now, uuid.uuid4)
     assert result.status == "applied"
     from server.messages import store as messages
@@ -128,9 +132,26 @@ async def _coordination(org: Org, now) -> None:
 
     org.event = await events.create_event(org.id, now, kind="training", title=f"{org.secret_name} Schulung",
                                           starts_at=now + timedelta(days=3))
+    await _wegweiser(org, now)
     for module in await events.modules(org.id):  # both volunteers have their certificate
         for volunteer in (org.users["volunteer"], org.second_volunteer):
             await events.complete(module.id, volunteer, now.date())
+
+
+async def _wegweiser(org: Org, now) -> None:
+    """A directory entry (not shared: another organisation must not reach it), a how-to linked to
+    it, and a volunteer's suggested correction."""
+    from server.directory import store as directory
+
+    values = {"name": f"{org.secret_name} Beratung", "category": "beratungsstelle", "address": "", "opening_hours": "",
+              "phone": "", "languages": [], "help_kinds": ["legal"], "bring": "", "notes": "", "last_checked": None,
+              "shared": False}
+    org.entry = await directory.create_entry(org.id, now, values)
+    org.howto = await directory.create_howto(org.id, now, {
+        "title": f"{org.secret_name} Anleitung", "body": "", "checklist": ["Pass"], "entries": [str(org.entry)],
+        "place_types": [], "topics": []})
+    entry = await directory.get_entry(org.entry, org.id)
+    org.suggestion = await directory.suggest(entry, org.users["volunteer"], f"{org.secret_name} Hinweis", now)
 
 
 async def _conflict(org: Org, now) -> object:
@@ -187,6 +208,9 @@ def _values(path: str, org: Org, actor: str | None) -> dict:
         "event_id": org.event,
         "file_path": "app.css",  # /static/
         "path": "openapi.json",  # /api/schema/
+        "entry_id": org.entry,
+        "howto_id": org.howto,
+        "suggestion_id": org.suggestion,
     }
 
 

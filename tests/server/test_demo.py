@@ -43,3 +43,24 @@ async def test_the_demo_shows_coordination_in_every_state(app, clock):
         await login(phone, "lotse1")
         assert "Neue Sprechzeiten" in (await phone.get("/inbox")).text
         assert 'aria-pressed="true">Ich komme' in (await phone.get("/events")).text
+
+
+async def test_the_demo_has_a_local_directory_three_howtos_and_a_visit_needing_professional_help(app, clock):
+    from server.directory.tables import DirectoryEntry, DirectorySuggestion, Howto
+
+    await demo.seed(clock())
+    assert await DirectoryEntry.count() >= 12 and await DirectoryEntry.count().where(DirectoryEntry.shared == True) >= 1  # noqa: E712
+    assert sorted(row["title"] for row in await Howto.select(Howto.title)) == [
+        "Anmeldung in der Kita", "Bürgergeld-Antrag", "Termin bei der Ausländerbehörde"]
+    assert await DirectorySuggestion.count() == 1
+    async with make_client(app) as desk:
+        await login(desk, "koordination")
+        flagged = visible_text((await desk.get("/professional-help")).text)
+        assert "Amina Haddad" in flagged
+        log_id = (await VisitLog.select(VisitLog.id).where(VisitLog.help_kind == "legal").first())["id"]
+        centres = visible_text((await desk.get(f"/professional-help/{log_id}")).text)
+        assert "Schuldner- und Insolvenzberatung der Diakonie" in centres and "Kita Sonnenblume" not in centres
+    async with make_client(app) as phone:
+        await login(phone, "lotse1")
+        found = visible_text((await phone.get("/directory", params={"q": "kita"})).text)
+        assert "Kita Sonnenblume" in found and "Jobcenter Musterstadt Mitte" not in found

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from sync.engine import Entry, Viewer, clamp, needed_bases, order_pull, plan_push
-from sync.schema import LimitExceeded, check_limits, may_read
+from sync.schema import ENTITIES, LimitExceeded, check_limits, may_read
 from sync.types import Actor, Mutation, Record, Result
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -256,6 +256,10 @@ def test_resolving_closes_only_conflicts_of_that_record():
         ({"start_time": "25:00"}, "start_time"),
         ({"place_name": "A\x00B"}, "NUL"),
         ({"topics": ["ok", "bad\x00"]}, "NUL"),
+        ({"help_kind": "astrology"}, "help_kind"),
+        ({"help_kind": None}, "help_kind"),
+        ({"help_reason": "x" * 1001}, "help_reason"),
+        ({"directory_entry_id": "Rathaus"}, "directory_entry_id"),
     ],
 )
 def test_a_forbidden_or_invalid_field_rejects_the_mutation_and_not_the_next(fields, reason):
@@ -263,6 +267,14 @@ def test_a_forbidden_or_invalid_field_rejects_the_mutation_and_not_the_next(fiel
     first, second = plan.results
     assert first.status == "rejected" and reason in first.reason
     assert second.status == "applied"
+
+
+def test_a_visit_needing_professional_help_carries_its_kind_and_reason_and_the_reasons_merge():
+    plan = push([mutation(1, "visit_log", fields={"help_kind": "child_protection", "help_reason": "Kind wirkte verängstigt."})])
+    written = next(iter(plan.written.values()))
+    assert plan.results[0].status == "applied"
+    assert written.fields["help_kind"] == "child_protection" and written.fields["directory_entry_id"] is None
+    assert ENTITIES["visit_log"]["help_reason"].kind == "text"  # R6: free text merges word by word
 
 
 def test_unknown_entities_are_rejected_for_upserts_and_deletes():

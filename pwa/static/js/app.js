@@ -7,6 +7,7 @@ import {
   isStale, lastSyncOf, openUserDb, readAll, readSession, recordKey, saveEdit, wipeEverything, writeSession,
 } from "./store.js";
 import { SyncError, syncNow } from "./sync.js";
+import { fillDirectoryChoice, renderGuide } from "./guide.js";
 
 const LOGOUT_PENDING = "lotsenbuch-logout-pending";
 const FLASH = "lotsenbuch-flash";
@@ -220,8 +221,9 @@ async function setupForm(form) {
   const params = new URLSearchParams(location.search);
   let id = params.get("id");
   let record = null;
+  const { records } = await readAll(db);
+  fillDirectoryChoice(form, records);  // before filling in: the entry chosen must be an option
   if (id) {
-    const { records } = await readAll(db);
     record = records.find((candidate) => candidate.key === recordKey(entity, id) && !candidate.deleted);
     if (!record) {
       document.querySelector("[data-missing]").hidden = false;
@@ -238,6 +240,7 @@ async function setupForm(form) {
     }
   }
   form.elements.id.value = id;
+  form.dispatchEvent(new Event("lotsenbuch:filled"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = readForm(form, event.submitter);
@@ -430,6 +433,7 @@ async function render() {
     }
   }
   renderOffers(records, outbox);
+  renderGuide(records, strings);
   const notes = document.querySelector("[data-notes-for]");
   if (notes) {
     const client = notes.dataset.notesFor;

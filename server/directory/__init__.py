@@ -1,0 +1,1 @@
+"""Wegweiser: the local directory, how-tos, and the follow-up of visits that need professional help."""
