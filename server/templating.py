@@ -23,9 +23,8 @@ from server.accounts.forms import DAYPARTS, LANGUAGE_CODES, WEEKDAYS
 from server.clock import LOCAL
 from server.requests import labels
 from server.errors import locale_of
-from server.i18n import translations
+from server.i18n import RTL_LOCALES, translations
 from server.offline.strings import app_strings
-
 
 
 @pass_context
@@ -70,7 +69,7 @@ def make_environment() -> Environment:
         auto_reload=False,
     )
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals["rtl_locales"] = frozenset({"ar"})
+    environment.globals["rtl_locales"] = RTL_LOCALES
     environment.globals["language_name"] = _language_name
     environment.globals["language_codes"] = LANGUAGE_CODES
     environment.globals["weekdays"] = WEEKDAYS

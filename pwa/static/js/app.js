@@ -26,8 +26,9 @@ export function format(text, values) {
 }
 
 function plural(key, count) {
-  const [one, many] = strings.plurals[key];
-  return format(new Intl.PluralRules(strings.locale).select(count) === "one" ? one : many, { num: count });
+  const forms = strings.plurals[key];  // text per CLDR category, as the server's catalogue has them
+  const category = new Intl.PluralRules(strings.locale).select(count);
+  return format(forms[category] ?? forms.other ?? Object.values(forms).pop(), { num: count });
 }
 
 function banner(text) {
