@@ -177,3 +177,33 @@ def test_gettext_fills_in_named_values():
     assert gettext("de", "Hello, %(name)s", name="Amina") == "Hallo, Amina"
     assert gettext("en", "Hello, %(name)s", name="Amina") == "Hello, Amina"
     assert gettext("ar", "Hello, %(name)s", name="Amina") == "مرحبًا، Amina"
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("de", "1.234,5 · 12.345 · 5,80\xa0€"), ("en", "1,234.5 · 12,345 · €5.80"), ("uk", "1\xa0234,5 · 12\xa0345 · 5,80\xa0EUR"),
+     ("tr", "1.234,5 · 12.345 · €5,80")],
+)
+def test_numbers_and_money_follow_the_locale(locale, expected):
+    from types import SimpleNamespace
+
+    from server.templating import make_environment
+
+    request = SimpleNamespace(scope={"state": {"locale": locale}}, headers={})
+    template = make_environment().from_string("{{ 1234.5|number(1) }} · {{ 12345|number }} · {{ 580|money }}")
+    assert template.render(request=request) == expected
+
+
+def test_dates_are_shown_in_berlin_time_in_the_users_language():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from server.templating import make_environment
+
+    moment = datetime(2026, 7, 1, 22, 30, tzinfo=UTC)  # already 2 July in Berlin (summer time)
+    shown = {}
+    for locale in ("de", "en"):
+        request = SimpleNamespace(scope={"state": {"locale": locale}}, headers={})
+        shown[locale] = make_environment().from_string("{{ moment|datetime }}").render(request=request, moment=moment)
+    assert shown["de"] == "02.07.26, 00:30"
+    assert shown["en"].startswith("7/2/26") and "12:30" in shown["en"]
