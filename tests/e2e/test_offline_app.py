@@ -27,9 +27,16 @@ def sign_in(page, base: str, username: str, keep: bool = True) -> None:
 
 def until(page, script: str, timeout: float = 15.0):
     """Poll a JavaScript expression (page.evaluate is not subject to the CSP) until it is truthy."""
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout
     while True:
-        value = page.evaluate(script)
+        try:
+            value = page.evaluate(script)
+        except Error as error:  # the page navigated (a reload is what some tests wait for): ask the new one
+            if "Execution context was destroyed" not in str(error):
+                raise
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
