@@ -16,7 +16,8 @@ from babel.support import Translations
 import pwa
 
 DEFAULT_LOCALE = "de"
-LOCALES = ("de", "en")
+LOCALES = ("de", "en", "ar", "uk", "tr")
+RTL_LOCALES = frozenset({"ar"})  # written right to left: the page gets dir="rtl"
 DOMAIN = "messages"
 
 

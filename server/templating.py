@@ -10,6 +10,7 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, get_day_names
+from babel.numbers import format_currency, format_decimal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -23,9 +24,8 @@ from server.accounts.forms import DAYPARTS, LANGUAGE_CODES, WEEKDAYS
 from server.clock import LOCAL
 from server.requests import labels
 from server.errors import locale_of
-from server.i18n import translations
+from server.i18n import RTL_LOCALES, translations
 from server.offline.strings import app_strings
-
 
 
 @pass_context
@@ -51,6 +51,18 @@ def _format_datetime(context: Context, value: datetime | None) -> str:
 
 
 @pass_context
+def _format_number(context: Context, value: float, places: int = 0) -> str:
+    """A count or a measure with the locale's digit grouping and decimal sign (1.234,5 in German)."""
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=pattern, locale=locale_of(context["request"]))
+
+
+@pass_context
+def _format_money(context: Context, cents: int) -> str:
+    return format_currency(cents / 100, "EUR", locale=locale_of(context["request"]))
+
+
+@pass_context
 def _weekday_names(context: Context) -> list[str]:
     names = get_day_names("abbreviated", locale=locale_of(context["request"]))
     return [names[i] for i in range(7)]
@@ -70,7 +82,7 @@ def make_environment() -> Environment:
         auto_reload=False,
     )
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    environment.globals["rtl_locales"] = frozenset({"ar"})
+    environment.globals["rtl_locales"] = RTL_LOCALES
     environment.globals["language_name"] = _language_name
     environment.globals["language_codes"] = LANGUAGE_CODES
     environment.globals["weekdays"] = WEEKDAYS
@@ -78,6 +90,8 @@ def make_environment() -> Environment:
     environment.globals["weekday_names"] = _weekday_names
     environment.filters["date"] = _format_date
     environment.filters["datetime"] = _format_datetime
+    environment.filters["number"] = _format_number
+    environment.filters["money"] = _format_money
     environment.globals["locale_of"] = locale_of
     environment.globals["labels"] = labels
     environment.globals["app_strings"] = app_strings

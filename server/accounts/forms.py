@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from server.accounts.passwords import MIN_PASSWORD_LENGTH
-from server.i18n import N_
+from server.i18n import LOCALES, N_
 from server.wire import Strict
 
 Login = Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
@@ -22,7 +22,7 @@ LANGUAGE_CODES = (
     "ar", "fa", "prs", "ps", "ku", "ckb", "ti", "so", "am", "uk", "ru", "tr", "en", "fr", "es", "it", "pl",
     "ro", "bg", "sq", "sr", "bs", "hr", "ur", "hi", "bn", "ta", "vi", "zh", "de",
 )
-UI_LANGUAGES = ("de", "en")
+UI_LANGUAGES = LOCALES
 
 
 class LoginForm(msgspec.Struct):

@@ -172,6 +172,8 @@ class ProfileController(Controller):
     @post("/profile", opt=signed_in())
     async def save_profile(self, request: Request) -> Template:
         profile, errors = read_profile(await request.form())
+        # A new UI language changes the whole page (lang, dir, the phone's strings), not only the form.
+        language_changed = not errors and profile.ui_language != request.user.ui_language
         if not errors:
             await store.update_user(
                 request.user.id, request.user.organisation_id, display_name=profile.display_name,
@@ -183,7 +185,7 @@ class ProfileController(Controller):
         shown = user if not errors else _as_entered(user, profile)
         return render(
             request, "accounts/profile.html", "accounts/_profile_form.html", status_code=400 if errors else 200,
-            profile=shown, errors=errors, saved=not errors,
+            profile=shown, errors=errors, saved=not errors, headers={"HX-Refresh": "true"} if language_changed else None,
         )
 
     @get("/devices", opt=signed_in())

@@ -49,9 +49,12 @@ MESSAGES = {
     "push_failed": N_("Alerts could not be turned on: %(reason)s"),
     "install_ios": N_("On an iPhone: tap the share button in Safari, then “Add to Home Screen”."),
 }
-PLURALS = {
-    "waiting": (N_("%(num)d entry waits on this phone."), N_("%(num)d entries wait on this phone.")),
+PLURALS = {  # key: the text for a count, from a catalogue (written out so that extraction finds it)
+    "waiting": lambda catalogue, n: catalogue.ngettext(
+        "%(num)d entry waits on this phone.", "%(num)d entries wait on this phone.", n,
+    ),
 }
+_PLURAL_SAMPLES = range(0, 200)  # every CLDR plural category of our locales occurs below 200
 FIELD_NAMES = {
     "body": N_("Text"), "shared": N_("Shared with coordination"), "outcome": N_("Outcome"), "date": N_("Date"),
     "start_time": N_("Start"), "duration_minutes": N_("Duration in minutes"), "place_type": N_("Type of place"),
@@ -69,7 +72,7 @@ def app_strings(locale: str) -> dict:
     """Everything the modules may show, in this locale (built once per locale)."""
     catalogue = translations(locale)
     texts = {key: catalogue.gettext(message) for key, message in MESSAGES.items()}
-    texts["plurals"] = {key: [catalogue.gettext(one), catalogue.gettext(many)] for key, (one, many) in PLURALS.items()}
+    texts["plurals"] = {key: _plural_forms(locale, text) for key, text in PLURALS.items()}
     texts["fields"] = {key: catalogue.gettext(message) for key, message in FIELD_NAMES.items()}
     texts["statuses"] = {key: catalogue.gettext(message) for key, message in STATUSES.items()}
     texts["place_types"] = {key: catalogue.gettext(message) for key, message in labels.PLACE_TYPES.items()}
@@ -79,4 +82,11 @@ def app_strings(locale: str) -> dict:
     texts["languages"] = {code: Locale.parse(locale).languages.get(code, code) for code in LANGUAGE_CODES}
     texts["locale"] = locale
     return texts
+
+
+def _plural_forms(locale: str, text) -> dict[str, str]:
+    """The text for each CLDR plural category (what the page's Intl.PluralRules names), so the
+    phone picks Arabic's six forms and Ukrainian's three as the catalogue has them."""
+    catalogue, rules = translations(locale), Locale.parse(locale)
+    return {rules.plural_form(n): text(catalogue, n) for n in _PLURAL_SAMPLES}
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -40,12 +41,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory):
-    """`lotsenbuch up --demo` on a free port, as a user starts it; yields its base URL."""
+@contextmanager
+def running_server(folder: Path):
+    """`lotsenbuch up --demo` on a free port with its data in `folder`, as a user starts it; yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSENBUCH_", "DATABASE_URL"))}
-    folder = tmp_path_factory.mktemp("live")
     # The server's log goes to a file: a pipe nobody reads fills up and stops the server mid-run.
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
@@ -64,10 +64,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
             process.kill()
             raise RuntimeError("the server did not start:\n" + (folder / "server.log").read_text())
         time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory):
+    """The demo server shared by the browser tests."""
+    with running_server(tmp_path_factory.mktemp("live")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

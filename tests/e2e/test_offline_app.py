@@ -27,6 +27,8 @@ def sign_in(page, base: str, username: str, keep: bool = True) -> None:
 
 def until(page, script: str, timeout: float = 15.0):
     """Poll a JavaScript expression (page.evaluate is not subject to the CSP) until it is truthy."""
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout
     while True:
         try:

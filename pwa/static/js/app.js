@@ -30,8 +30,9 @@ export function format(text, values) {
 }
 
 function plural(key, count) {
-  const [one, many] = strings.plurals[key];
-  return format(new Intl.PluralRules(strings.locale).select(count) === "one" ? one : many, { num: count });
+  const forms = strings.plurals[key];  // text per CLDR category, as the server's catalogue has them
+  const category = new Intl.PluralRules(strings.locale).select(count);
+  return format(forms[category] ?? forms.other ?? Object.values(forms).pop(), { num: count });
 }
 
 function banner(text) {
@@ -680,10 +681,40 @@ function installHint() {
   }
 }
 
+// --- focus after htmx swaps ---------------------------------------------------------------
+
+// A swap that replaced the focused control (the form's own button) would drop focus to the
+// page's start, and a message that arrives with new content is not reliably read out. So after
+// a swap focus goes to the first field marked invalid (its message is read with it through
+// aria-describedby), else to the message the fragment brought (saved, or what went wrong), else,
+// if focus was lost, to the swapped part itself.
+function keepFocusAfterSwaps() {
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    const id = event.detail.target?.id;
+    const part = (id && document.getElementById(id)) || event.detail.elt;
+    if (!part?.isConnected) {
+      return;
+    }
+    const invalid = part.querySelector("[aria-invalid='true']");
+    const field = invalid?.matches("fieldset") ? invalid.querySelector("input, select, textarea") : invalid;
+    const active = document.activeElement;
+    const lost = !active || active === document.body || !active.isConnected;
+    const goal = field || part.querySelector("[role='alert'], [role='status']") || (lost ? part : null);
+    if (!goal) {
+      return;
+    }
+    if (!goal.matches("input, select, textarea, button, a[href], [tabindex]")) {
+      goal.setAttribute("tabindex", "-1");
+    }
+    goal.focus();
+  });
+}
+
 // --- start ---------------------------------------------------------------------------------
 
 async function main() {
   installHint();
+  keepFocusAfterSwaps();
   if (localStorage.getItem(LOGOUT_PENDING) && await finishOfflineLogout()) {
     return;
   }

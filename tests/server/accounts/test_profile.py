@@ -43,3 +43,29 @@ async def test_a_language_without_its_level_is_refused_and_the_name_typed_stays(
     form = {"display_name": "Jonas B.", "language": ["uk", "ru"], "level": ["basic"], "ui_language": "de"}
     response = await client.post("/profile", data=form, headers=await csrf_headers(client))
     assert response.status_code == 400 and 'value="Jonas B."' in response.text
+
+
+async def test_choosing_arabic_turns_the_whole_app_right_to_left(client, demo):
+    await login(client, "lotse1")
+    headers = {**await csrf_headers(client), "hx-request": "true"}
+    form = {"display_name": "Amina Haddad", "ui_language": "ar"}
+    response = await client.post("/profile", data=form, headers=headers)
+    assert response.status_code == 200
+    assert response.headers.get("hx-refresh") == "true"  # lang, dir and the phone's strings change with the page
+    page = (await client.get("/", headers={"accept-language": "de"})).text
+    assert '<html lang="ar" dir="rtl">' in page and "مرحبًا، Amina Haddad" in page
+    assert '"locale": "ar"' in page
+    unchanged = await client.post("/profile", data=form, headers=headers)
+    assert "hx-refresh" not in unchanged.headers  # the same language again keeps the htmx swap
+
+
+async def test_every_offered_ui_language_is_accepted_and_others_are_not(client, demo):
+    await login(client, "lotse2")
+    for code in ("de", "en", "ar", "uk", "tr"):
+        response = await client.post("/profile", data={"display_name": "Jonas", "ui_language": code},
+                                     headers=await csrf_headers(client))
+        assert response.status_code == 200, code
+        assert f'<html lang="{code}"' in response.text
+    refused = await client.post("/profile", data={"display_name": "Jonas", "ui_language": "fr"},
+                                headers=await csrf_headers(client))
+    assert refused.status_code == 400

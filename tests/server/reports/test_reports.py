@@ -80,11 +80,11 @@ async def test_a_quarter_counted_by_hand(app, world):
         page = await office.get("/reports", params=Q1)
     assert page.status_code == 200
     text = visible_text(page.text)
-    for expected in ("Begleitungen 3", "Verschiedene begleitete Personen 2", "Stunden 3.0", "Fahrtkilometer 14.5",
+    for expected in ("Begleitungen 3", "Verschiedene begleitete Personen 2", "Stunden 3,0", "Fahrtkilometer 14,5",
                      "Neue Lots*innen 2", f"Abgeschlossene Module {required + 1}", "Zertifikate 1"):
         assert expected in text, expected
     assert "Fatima" not in page.text and "Oleksandr" not in page.text  # counted, never named
-    assert "Stammtisch März" in text and "Amina Haddad 2 2.0 4.5 2.50" in text
+    assert "Stammtisch März" in text and "Amina Haddad 2 2,0 4,5 2,50 €" in text  # German decimal comma
     assert "<svg" in page.text and 'class="chart-bar"' in page.text
 
 
@@ -174,7 +174,7 @@ async def test_a_volunteers_own_statement_sums_only_their_counted_visits(app, wo
         page = await amina.get("/statement", params=Q1)
     text = visible_text(page.text)
     assert page.status_code == 200
-    for expected in ("Begleitungen 2", "Stunden 2.0", "Fahrtkilometer 4.5", "Auslagen 2.50"):
+    for expected in ("Begleitungen 2", "Stunden 2,0", "Fahrtkilometer 4,5", "Auslagen 2,50 €"):
         assert expected in text, expected
     rows = visible_text(page.text.split("<tbody>")[1].split("</tbody>")[0])
     assert "Arztpraxis" in rows and "Jobcenter" in rows
@@ -199,9 +199,9 @@ async def test_the_network_view_adds_up_every_organisation_and_names_nobody(app,
         page = await admin.get("/admin/network", params=Q1)
     text = visible_text(page.text)
     assert page.status_code == 200
-    assert "Begleitungen 4" in text and "Verschiedene begleitete Personen 3" in text and "Stunden 5.0" in text
+    assert "Begleitungen 4" in text and "Verschiedene begleitete Personen 3" in text and "Stunden 5,0" in text
     rows = visible_text(page.text.split("<tbody>")[1].split("</tbody>")[0])
-    assert "Caritas Nord 1 1 2.0 3.0" in rows
+    assert "Caritas Nord 1 1 2,0 3,0" in rows
     assert "Nora Nord" not in page.text and "Amina" not in page.text and "Fatima" not in page.text
     async with signed_in(app, "koordination") as office:
         assert (await office.get("/admin/network")).status_code == 404
