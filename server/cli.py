@@ -1,4 +1,4 @@
-"""The `lotsenbuch` command: up, serve, migrate, demo, user create, check, vapid rotate, retention run."""
+"""The `lotsenbuch` command: up, serve, migrate, demo, user create, check, vapid rotate, retention run, backup, restore."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from server import db
 from server.settings import Settings, SettingsError
@@ -68,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = retention_commands.add_parser("run", help="remove now what each organisation's schedule says it no longer keeps")
     _data_dir_option(run)
     run.set_defaults(run=cmd_retention_run)
+
+    backup = commands.add_parser("backup", help="write a backup of the database while the app runs")
+    backup.add_argument("file", help="where to write it (SQLite: a database file; PostgreSQL: a pg_dump archive)")
+    _data_dir_option(backup)
+    backup.set_defaults(run=cmd_backup)
+
+    restore = commands.add_parser("restore", help="put a backup back (stop the app first)")
+    restore.add_argument("file", help="a file written by `lotsenbuch backup`")
+    restore.add_argument("--replace", action="store_true", help="replace the database that is there")
+    _data_dir_option(restore)
+    restore.set_defaults(run=cmd_restore)
 
     user = commands.add_parser("user", help="manage user accounts")
     user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
@@ -257,6 +269,31 @@ def _read_password() -> str:
             raise CommandError("The two passwords differ.")
         return first
     return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from server import backup
+
+    try:
+        print(backup.backup(_settings(args), Path(args.file)))
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from server import backup
+
+    settings = _settings(args)
+    try:
+        print(backup.restore(settings, Path(args.file), replace=args.replace))
+    except backup.BackupError as exc:
+        raise CommandError(str(exc)) from None
+    db.configure(settings)
+    applied = asyncio.run(db.migrate())  # a backup from an older version is brought up to date
+    if applied:
+        print(f"Applied {len(applied)} migration(s).")
+    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:

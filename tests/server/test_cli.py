@@ -14,7 +14,7 @@ import pytest
 from server import cli, db
 from server.settings import Settings
 
-SUBCOMMANDS = [["up"], ["serve"], ["migrate"], ["demo"], ["user"], ["user", "create"], ["check"], ["vapid"], ["vapid", "rotate"], ["retention"], ["retention", "run"]]
+SUBCOMMANDS = [["up"], ["serve"], ["backup"], ["restore"], ["migrate"], ["demo"], ["user"], ["user", "create"], ["check"], ["vapid"], ["vapid", "rotate"], ["retention"], ["retention", "run"]]
 
 
 @pytest.fixture
