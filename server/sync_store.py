@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -242,8 +242,13 @@ async def apply_push(
     return (await push(engine, actor, mutations, now, new_id)).results
 
 
-async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID]) -> Pushed:
+async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID],
+               first: Callable[[sql.Connection], Awaitable[None]] | None = None) -> Pushed:
+    """`first` runs at the start of the transaction (the sync's rate limit counts there: one
+    write lock per request, not two); what it raises undoes the push."""
     async with sql.transaction(engine, write=True) as connection:
+        if first is not None:
+            await first(connection)
         seq = await _take_clock(connection, actor.organisation_id)
         done, last = await _device_state(connection, actor, mutations)
         answers = [m for m in mutations if m.entity == "offer" and m.mutation_id not in done]
@@ -583,16 +588,11 @@ def _insert_sql(table: str, columns: Sequence[str]) -> str:
 # --- pull -----------------------------------------------------------------------------------------
 
 
-async def mark_synced(engine: Any, device_id: UUID, now: datetime) -> None:
-    """Note when a device last synced; to the minute, so that a device pulling page after page
-    does not write (and wait for the disk) on every request."""
-    async with sql.transaction(engine, write=False) as connection:
-        row = await connection.fetchone("SELECT last_sync_at FROM device WHERE id = ?", connection.uuid(device_id))
-    if row is not None and row[0] is not None and sql.datetime_value(row[0]) > now - TOUCH_INTERVAL:
-        return
-    async with sql.transaction(engine, write=True) as connection:
-        await connection.execute("UPDATE device SET last_sync_at = ? WHERE id = ?", connection.timestamp(now),
-                                 connection.uuid(device_id))
+async def mark_synced(connection: sql.Connection, device_id: UUID, now: datetime) -> None:
+    """Note when a device last synced, in the caller's write transaction; to the minute, so that
+    the row is rewritten at most once a minute however often the device pulls."""
+    await connection.execute("UPDATE device SET last_sync_at = ? WHERE id = ? AND (last_sync_at IS NULL OR last_sync_at < ?)",
+                             connection.timestamp(now), connection.uuid(device_id), connection.timestamp(now - TOUCH_INTERVAL))
 
 
 

@@ -91,17 +91,32 @@ def _within(address: str, networks: list) -> bool:
 async def take(key: str, limit: int, window: timedelta, now: datetime) -> int:
     """Count one use of `key` (e.g. a form sent from one address): 0 while at most `limit` fall
     in the current window, else the seconds until the window ends. One statement, one short
-    transaction on a kept connection: cheap enough for every sync."""
+    transaction on a kept connection."""
     async with sql.transaction(Throttle._meta.db, write=True) as connection:
-        start = connection.timestamp(now - window)
-        count, began = await connection.fetchone(
-            "INSERT INTO throttle (key, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
-            "failures = CASE WHEN throttle.window_start <= ? THEN 1 ELSE throttle.failures + 1 END, "
-            "window_start = CASE WHEN throttle.window_start <= ? THEN excluded.window_start ELSE throttle.window_start END "
-            "RETURNING failures, window_start", key, connection.timestamp(now), start, start)
+        return await take_in(connection, key, limit, window, now)
+
+
+async def take_in(connection: sql.Connection, key: str, limit: int, window: timedelta, now: datetime) -> int:
+    """The same, in a write transaction the caller holds (the sync counts in its own)."""
+    start = connection.timestamp(now - window)
+    count, began = await connection.fetchone(
+        "INSERT INTO throttle (key, failures, window_start) VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
+        "failures = CASE WHEN throttle.window_start <= ? THEN 1 ELSE throttle.failures + 1 END, "
+        "window_start = CASE WHEN throttle.window_start <= ? THEN excluded.window_start ELSE throttle.window_start END "
+        "RETURNING failures, window_start", key, connection.timestamp(now), start, start)
     if count <= limit:
         return 0
     return max(1, math.ceil((sql.datetime_value(began) + window - now).total_seconds()))
+
+
+async def waiting(key: str, limit: int, window: timedelta, now: datetime) -> int:
+    """Seconds until `key` may be used again (0: now), read without counting or taking a lock."""
+    async with sql.transaction(Throttle._meta.db, write=False) as connection:
+        row = await connection.fetchone("SELECT failures, window_start FROM throttle WHERE key = ?", key)
+    if row is None or row[0] < limit:
+        return 0
+    ends = sql.datetime_value(row[1]) + window
+    return max(1, math.ceil((ends - now).total_seconds())) if ends > now else 0
 
 
 async def limit(key: str, limits: tuple[int, timedelta], now: datetime, message: str | None = None) -> None:
