@@ -9,6 +9,8 @@ exactly as Piccolo stores them (its sqlite3 adapters are process-wide), so both 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -141,27 +143,42 @@ async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
             for channel, payload in connection.notices:
                 await connection.execute("SELECT pg_notify(?, ?)", channel, payload)
         return
-    idle = _idle.get(engine.connection_kwargs["database"])
-    raw = idle.pop() if idle else await _connect(engine)
-    try:
-        await raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        connection = Connection(raw, postgres=False)
+    database = engine.connection_kwargs["database"]
+    # SQLite has one writer at a time. Writers of this process queue here, first come first
+    # served, instead of each waiting in SQLite's busy handler, which polls and lets a late
+    # comer win: with 300 phones at once some waited the whole 30 s timeout (bench_load.py).
+    async with _writers(database) if write else contextlib.nullcontext():
+        idle = _idle.get(database)
+        raw = idle.pop() if idle else await _connect(engine)
         try:
-            yield connection
+            await raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            connection = Connection(raw, postgres=False)
+            try:
+                yield connection
+            except BaseException:
+                await raw.execute("ROLLBACK")
+                raise
+            await raw.execute("COMMIT")
         except BaseException:
-            await raw.execute("ROLLBACK")
+            await raw.close()  # a connection in an unknown state is not reused
             raise
-        await raw.execute("COMMIT")
-        if connection.notices and (listener := _on_commit.get(engine.connection_kwargs["database"])):
-            for channel, payload in connection.notices:
-                listener(channel, payload)
-    except BaseException:
-        await raw.close()  # a connection in an unknown state is not reused
-        raise
-    if idle is not None and len(idle) < IDLE_CONNECTIONS:
-        idle.append(raw)
-    else:
-        await raw.close()
+        if idle is not None and len(idle) < IDLE_CONNECTIONS:
+            idle.append(raw)
+        else:
+            await raw.close()
+    if connection.notices and (listener := _on_commit.get(database)):
+        for channel, payload in connection.notices:
+            listener(channel, payload)
+
+
+_write_locks: dict[tuple[str, int], asyncio.Lock] = {}
+
+
+def _writers(database: str) -> asyncio.Lock:
+    key = (database, id(asyncio.get_running_loop()))
+    if key not in _write_locks:
+        _write_locks[key] = asyncio.Lock()
+    return _write_locks[key]
 
 
 # Opening a SQLite connection starts a thread and reads the schema: while the app runs, a few

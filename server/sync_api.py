@@ -56,7 +56,8 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
     key = f"sync:{user.device_id}"
 
     async def count(connection: sql.Connection) -> None:
-        """The rate limit, counted in a write this request makes anyway (docs/deploy.md)."""
+        """The rate limit, counted in the push's own transaction: pushes write, and pulls, which
+        only read and take no lock, are refused once the device's pushes went over it."""
         wait = await throttle.take_in(connection, key, *throttle.SYNCS, now)
         if wait:
             raise TooManyRequests(TOO_MANY, retry_after=wait)
@@ -70,10 +71,10 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
         viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)
         page = await sync_store.pull(engine, viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed, now)
         read = list(dict.fromkeys(audit.clients_in(page.changes)))
-        if read or not data.mutations:  # one more write at most: the count, the device's time, the access log
+        stale = not data.mutations and await sync_store.sync_due(engine, user.device_id, now)
+        if read or stale:  # one more write at most: the device's time and the access log
             async with sql.transaction(engine, write=True) as connection:
-                if not data.mutations:
-                    await count(connection)
+                if stale:
                     await sync_store.mark_synced(connection, user.device_id, now)
                 if read:
                     await audit.write(connection, user, "sync", read, now)

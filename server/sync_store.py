@@ -588,6 +588,13 @@ def _insert_sql(table: str, columns: Sequence[str]) -> str:
 # --- pull -----------------------------------------------------------------------------------------
 
 
+async def sync_due(engine: Any, device_id: UUID, now: datetime) -> bool:
+    """Whether the device's last sync time is older than a minute (read without a lock)."""
+    async with sql.transaction(engine, write=False) as connection:
+        row = await connection.fetchone("SELECT last_sync_at FROM device WHERE id = ?", connection.uuid(device_id))
+    return row is not None and (row[0] is None or sql.datetime_value(row[0]) <= now - TOUCH_INTERVAL)
+
+
 async def mark_synced(connection: sql.Connection, device_id: UUID, now: datetime) -> None:
     """Note when a device last synced, in the caller's write transaction; to the minute, so that
     the row is rewritten at most once a minute however often the device pulls."""

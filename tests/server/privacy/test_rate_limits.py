@@ -7,16 +7,17 @@ from server.accounts import throttle
 from server.accounts.tables import Throttle
 from tests.conftest import csrf_headers, make_client, signed_in
 from tests.server.accounts.test_invitations import create_volunteer, invitation
-from tests.server.sync.conftest import open_phone
+from tests.server.sync.conftest import new_id, open_phone
 
 
 async def test_sync_is_limited_per_device_and_says_when_to_come_back(app, demo, clock):
     phone = await open_phone(app, "koordination")
     other = await open_phone(app, "koordination")
     allowed, window = throttle.SYNCS
-    for _ in range(allowed):
-        assert (await phone.post()).status_code == 200
-    refused = await phone.post()
+    for n in range(allowed):  # pushes count; a pull reads and takes no lock
+        assert (await phone.post([phone.mutation("note", new_id(), {"body": f"Notiz {n}"})])).status_code == 200
+    assert (await phone.post([phone.mutation("note", new_id(), {"body": "eine zu viel"})])).status_code == 429
+    refused = await phone.post()  # and pulls are refused too, until the window ends
     assert refused.status_code == 429
     assert 0 < int(refused.headers["retry-after"]) <= window.total_seconds()
     assert refused.json()["status"] == 429 and refused.json()["error"]
