@@ -27,6 +27,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOTSENBUCH_MAX_BODY_BYTES": ("the largest request body in bytes, a whole number from 1024", str(1024 * 1024)),
     "LOTSENBUCH_OFFER_FLAG_HOURS": ("hours after which an unanswered offer is flagged for coordination, 1 to 720", "48"),
     "LOTSENBUCH_PUSH_SENDER": ("send Web Push alerts from this process (false: another process sends them)", "true"),
+    "LOTSENBUCH_SYNC_PUSHES_PER_MINUTE": ("pushes to /api/sync a device may make in a minute, 10 to 100000", "120"),
     "LOTSENBUCH_EVENT_STREAM_SECONDS": ("seconds an open app's event stream lasts before it reconnects, 10 to 3600", "600"),
 }
 
@@ -46,6 +47,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1024 * 1024
     offer_flag_hours: int = 48
     push_sender: bool = True  # send Web Push alerts from this process (tests send by hand)
+    sync_pushes_per_minute: int = 120  # a runaway loop on a phone stops; a phone in use never gets near
     event_stream_seconds: float = 600  # GET /api/sync/events ends then; the app reconnects, signed in or not
 
     @property
@@ -75,6 +77,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             "max_body_bytes": _body_limit(get("LOTSENBUCH_MAX_BODY_BYTES")),
             "offer_flag_hours": _offer_flag_hours(get("LOTSENBUCH_OFFER_FLAG_HOURS")),
             "push_sender": _boolean("LOTSENBUCH_PUSH_SENDER", get("LOTSENBUCH_PUSH_SENDER")),
+            "sync_pushes_per_minute": _sync_pushes(get("LOTSENBUCH_SYNC_PUSHES_PER_MINUTE")),
             "event_stream_seconds": _event_stream_seconds(get("LOTSENBUCH_EVENT_STREAM_SECONDS")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -157,4 +160,10 @@ def _offer_flag_hours(value: str) -> int:
 def _event_stream_seconds(value: str) -> int:
     if not value.isdigit() or not 10 <= int(value) <= 3600:
         raise SettingsError(f"LOTSENBUCH_EVENT_STREAM_SECONDS must be a whole number of seconds from 10 to 3600, not {value!r}.")
+    return int(value)
+
+
+def _sync_pushes(value: str) -> int:
+    if not value.isdigit() or not 10 <= int(value) <= 100_000:
+        raise SettingsError(f"LOTSENBUCH_SYNC_PUSHES_PER_MINUTE must be a whole number from 10 to 100000, not {value!r}.")
     return int(value)

@@ -54,18 +54,19 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
         raise Forbidden(N_("Your confidentiality pledge is not recorded yet; ask your coordinator."))
     now = clock()
     key = f"sync:{user.device_id}"
+    limit = (request.app.state.settings.sync_pushes_per_minute, throttle.SYNC_WINDOW)
 
     async def count(connection: sql.Connection) -> None:
         """The rate limit, counted in the push's own transaction: pushes write, and pulls, which
         only read and take no lock, are refused once the device's pushes went over it."""
-        wait = await throttle.take_in(connection, key, *throttle.SYNCS, now)
+        wait = await throttle.take_in(connection, key, *limit, now)
         if wait:
             raise TooManyRequests(TOO_MANY, retry_after=wait)
 
     actor = Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, device_id=user.device_id)
     engine = request.app.state.engine
     try:
-        if wait := await throttle.waiting(key, *throttle.SYNCS, now):  # refused before any work, and without a lock
+        if wait := await throttle.waiting(key, *limit, now):  # refused before any work, and without a lock
             raise TooManyRequests(TOO_MANY, retry_after=wait)
         pushed = await sync_store.push(engine, actor, data.mutations, now, uuid.uuid4, first=count) if data.mutations else None
         viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)

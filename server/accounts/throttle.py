@@ -23,7 +23,7 @@ WINDOW = timedelta(minutes=15)
 BLOCK = timedelta(minutes=15)
 LIMITS = {"account": 5, "address": 30, "invite": 20}
 INVITATIONS_MADE = (60, timedelta(hours=1))  # links one person creates
-SYNCS = (120, timedelta(minutes=1))  # requests to /api/sync per device: generous, a runaway loop stops
+SYNC_WINDOW = timedelta(minutes=1)  # pushes to /api/sync per device per window: Settings.sync_pushes_per_minute
 
 
 def keys(login: str, address: str) -> list[str]:

@@ -57,7 +57,8 @@ class LiveServer:
         self.log_path = folder / "server.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSENBUCH_", "DATABASE_URL"))}
         self.env.update(LOTSENBUCH_DATA_DIR=str(folder / "data"), LOTSENBUCH_BASE_URL=self.base_url,
-                        LOTSENBUCH_COOKIE_SECURE="false", LOTSENBUCH_LOG_LEVEL="WARNING", LOTSENBUCH_PUSH_SENDER="false")
+                        LOTSENBUCH_COOKIE_SECURE="false", LOTSENBUCH_LOG_LEVEL="WARNING", LOTSENBUCH_PUSH_SENDER="false",
+                        LOTSENBUCH_SYNC_PUSHES_PER_MINUTE="100000")  # the crash test pushes without pause
         if database_url:
             self.env["DATABASE_URL"] = database_url
         self.forker: subprocess.Popen | None = None

@@ -13,7 +13,7 @@ from tests.server.sync.conftest import new_id, open_phone
 async def test_sync_is_limited_per_device_and_says_when_to_come_back(app, demo, clock):
     phone = await open_phone(app, "koordination")
     other = await open_phone(app, "koordination")
-    allowed, window = throttle.SYNCS
+    allowed, window = app.state.settings.sync_pushes_per_minute, throttle.SYNC_WINDOW
     for n in range(allowed):  # pushes count; a pull reads and takes no lock
         assert (await phone.post([phone.mutation("note", new_id(), {"body": f"Notiz {n}"})])).status_code == 200
     assert (await phone.post([phone.mutation("note", new_id(), {"body": "eine zu viel"})])).status_code == 429
