@@ -56,33 +56,12 @@ def _fields(text: str) -> list[str]:
     return sorted(set(FORMAT_FIELD.findall(text)))
 
 
-def _pending(locale: str) -> set[str]:
-    """Messages of the latest features not yet translated into Arabic, Ukrainian and Turkish
-    (they show in English there meanwhile). The list may only shrink: a message translated since
-    must leave it."""
-    if locale not in ("ar", "uk", "tr"):
-        return set()
-    import json
-
-    return set(json.loads((pwa.LOCALES / "pending-ar-uk-tr.json").read_text()))
-
-
-def test_the_list_of_pending_translations_only_holds_what_is_still_missing():
-    pending = _pending("ar")
-    still_missing = set()
-    for locale in ("ar", "uk", "tr"):
-        catalogue = _catalog(pwa.LOCALES / locale / "LC_MESSAGES" / "messages.po", locale)
-        still_missing |= {_singular(m.id) for m in catalogue if m.id and not _complete(m)}
-    assert pending <= still_missing, "translated now: remove from pwa/locales/pending-ar-uk-tr.json"
-    assert len(pending) <= 136  # the gap left on 2026-11-22; it must not grow
-
-
 @pytest.mark.parametrize("locale", TRANSLATED)
 def test_every_catalogue_translates_every_message_and_keeps_format_fields(locale):
     """German, Arabic, Ukrainian and Turkish: every message, every plural form the language has."""
     catalogue = _catalog(pwa.LOCALES / locale / "LC_MESSAGES" / "messages.po", locale)
     translated = {_singular(m.id): m for m in catalogue if m.id and _complete(m) and not m.fuzzy}
-    assert _template_ids() - set(translated) - _pending(locale) == set()
+    assert _template_ids() - set(translated) == set()
     forms = get_plural(locale).num_plurals
     for msgid, message in translated.items():
         if isinstance(message.id, tuple):
