@@ -24,7 +24,7 @@ from server.accounts.store import TOUCH_INTERVAL
 from server.notes.tables import Note
 from server.visits.tables import VisitLog
 from sync.engine import Entry, Key, Plan, Viewer, field_version, needed_bases, order_pull, plan_push
-from sync.schema import ENTITIES, may_read
+from sync.schema import ENTITIES, FEED_ALL, may_read
 from sync.types import Actor, Change, Conflict, Mutation, Record, Result
 
 TABLES: dict[str, type[Table]] = {"note": Note, "visit_log": VisitLog}
@@ -229,7 +229,7 @@ async def touch(connection: sql.Connection, organisation_id: UUID, keys: Iterabl
         return
     seq = await _take_clock(connection, organisation_id)
     uuid, organisation = connection.uuid, connection.uuid(organisation_id)
-    rows = [[organisation, seq + n, entity, uuid(record_id), None] for n, (entity, record_id) in enumerate(keys, start=1)]
+    rows = [[organisation, seq + n, entity, uuid(record_id), None, None] for n, (entity, record_id) in enumerate(keys, start=1)]
     await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), rows)
     await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq + len(keys), organisation)
     pokes.announce(connection, organisation_id, None)  # read-only copies may reach anyone's phone
@@ -297,7 +297,7 @@ async def scrub(connection: sql.Connection, organisation_id: UUID, keys: Iterabl
             record, version=version, fields=fields, deleted=record.deleted or entity == "note",
             field_versions={**record.field_versions, **{name: version for name in names}}, field_authors=authors)
         rows[entity].append(_row(connection, written, seq, stamp))
-        log.append([uuid(organisation_id), seq, entity, uuid(record_id), None])
+        log.append([uuid(organisation_id), seq, entity, uuid(record_id), None, uuid(record.owner_id)])
         revisions.append([uuid(organisation_id), entity, uuid(record_id), version, op, _encode({name: "" for name in names}),
                           None, None, stamp, None])
     for entity, entity_rows in rows.items():
@@ -331,7 +331,7 @@ async def _scrub_history(connection: sql.Connection, organisation_id: UUID, reco
     for (conflict_id,) in conflicts:
         seq += 1
         updates.append([stamp, seq, conflict_id])
-        log.append([uuid(organisation_id), seq, "conflict", uuid(sql.uuid_value(conflict_id)), None])
+        log.append([uuid(organisation_id), seq, "conflict", uuid(sql.uuid_value(conflict_id)), None, None])
     await connection.executemany(
         "UPDATE sync_conflict SET server_value = NULL, client_value = NULL, resolved_at = COALESCE(resolved_at, ?), "
         "version = version + 1, seq = ? WHERE id = ?", updates)
@@ -443,13 +443,15 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             record.seq = seq
             rows.append(_row(connection, record, seq, stamp))
             previous = before.get((entity, record_id))
-            log.append([organisation_id, seq, entity, uuid(record_id), None if previous is None else _encode(_audience(previous))])
+            log.append([organisation_id, seq, entity, uuid(record_id), None if previous is None else _encode(_audience(previous)),
+                        _one_audience(connection, record, previous)])
         await connection.executemany(UPSERTS[entity], rows)
     conflicts = []
     for conflict in plan.conflicts:
         seq += 1
-        conflicts.append(_conflict_row(connection, conflict, actor, plan, before, seq, stamp))
-        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None])
+        row = _conflict_row(connection, conflict, actor, plan, before, seq, stamp)
+        conflicts.append(row)
+        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None, row[9] if row[9] == row[11] else None])
     await connection.executemany(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
     for conflict_id, user_id in plan.resolved.items():
         seq += 1
@@ -460,7 +462,8 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             stamp, uuid(user_id), seq, uuid(conflict_id))
         audience = {"entity": "conflict", "owner": str(client_author), "record_owner_id": str(record_owner)}
         heard |= {client_author, record_owner}
-        log.append([organisation_id, seq, "conflict", uuid(conflict_id), _encode(audience)])
+        log.append([organisation_id, seq, "conflict", uuid(conflict_id), _encode(audience),
+                    client_author if client_author == record_owner else None])
     revisions = [
         [organisation_id, r.entity, uuid(r.record_id), r.version, r.op, _encode(r.fields), uuid(r.actor), uuid(r.device),
          stamp, connection.timestamp(r.client_time)]
@@ -482,6 +485,14 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
     heard |= {_owner(c, plan, before) for c in plan.conflicts}
     pokes.announce(connection, actor.organisation_id, heard, actor.device_id)
     return seq
+
+
+def _one_audience(connection: sql.Connection, record: Record, previous: Record | None) -> Any:
+    """The change log's audience of a write: the owner, when only the owner can be concerned —
+    a volunteer sees of these entities only their own (sync.schema.may_read) —, else NULL."""
+    if record.entity in FEED_ALL or (previous is not None and previous.owner_id != record.owner_id):
+        return None
+    return connection.uuid(record.owner_id)
 
 
 def _owner(conflict: Conflict, plan: Plan, before: dict[Key, Record]) -> UUID:
@@ -518,7 +529,7 @@ async def _alert_coordination(connection: sql.Connection, actor: Actor, log_id: 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",
                     "client_value", "client_author", "client_device", "record_owner", "created_at", "version", "seq")
 REVISION_COLUMNS = ("organisation", "entity", "record_id", "version", "op", "fields", "actor", "device", "at", "client_time")
-CHANGE_COLUMNS = ("organisation", "seq", "entity", "record_id", "before")
+CHANGE_COLUMNS = ("organisation", "seq", "entity", "record_id", "before", "audience")
 DEVICE_PUSH_COLUMNS = ("id", "device", "first_id", "last_id", "results", "at")
 
 
@@ -622,19 +633,36 @@ async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, push
         if after < horizon:
             return PullPage(changes=[], cursor=None, has_more=False, reset_required=True)
         scan = limit + limit // 4  # most entries are usually the viewer's; a thin window just takes another round
-        rows = await connection.fetch(
-            "SELECT seq, entity, record_id FROM change_log WHERE organisation = ? AND seq > ? ORDER BY seq LIMIT ?",
-            viewer.organisation_id, after, scan)
+        rows = await _window(connection, viewer, after, scan)
+        if len(rows) < scan:  # the log is read to its end in this snapshot: the cursor may move there
+            after_all = max(clock_seq, after)
         if not rows:
-            return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after), has_more=False)
+            return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after_all), has_more=False)
         entries = [Entry(seq=seq, entity=entity, record_id=sql.uuid_value(record_id)) for seq, entity, record_id in rows]
         # The records whose latest change lies in this window are exactly those with seq in it.
         records = await _records_in(connection, viewer.organisation_id, after, entries, pushed)
         hidden = {(e.entity, e.record_id) for e in entries} - {k for k, r in records.items() if may_see(viewer, r)}
         befores = await _befores(connection, viewer.organisation_id, hidden, after)
     changes, last_seq, more = order_pull(entries, records, befores, viewer, limit)
-    next_seq = last_seq if last_seq is not None else after
-    return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, next_seq), has_more=more or len(rows) == scan)
+    if more or len(rows) == scan:
+        return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, last_seq), has_more=True)
+    return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, after_all), has_more=False)
+
+
+async def _window(connection: sql.Connection, viewer: Viewer, after: int, scan: int) -> list:
+    """The next change-log entries that can concern the viewer. Coordination reads them all; a
+    volunteer those whose audience is theirs or anyone's: the burst of a whole organisation's
+    phones coming online costs each phone its own entries, not everyone's (one index each)."""
+    if viewer.role == "coordinator":
+        return await connection.fetch(
+            "SELECT seq, entity, record_id FROM change_log WHERE organisation = ? AND seq > ? ORDER BY seq LIMIT ?",
+            viewer.organisation_id, after, scan)
+    return await connection.fetch(
+        "SELECT seq, entity, record_id FROM (SELECT seq, entity, record_id FROM change_log "
+        "WHERE organisation = ? AND audience = ? AND seq > ? ORDER BY seq LIMIT ?) AS mine UNION ALL "
+        "SELECT seq, entity, record_id FROM (SELECT seq, entity, record_id FROM change_log "
+        "WHERE organisation = ? AND audience IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS anyone ORDER BY seq LIMIT ?",
+        viewer.organisation_id, viewer.user_id, after, scan, viewer.organisation_id, after, scan, scan)
 
 
 def _windows(after: int, until: int, pushed: Pushed | None) -> list[tuple[int, int]]:
@@ -648,28 +676,36 @@ def _windows(after: int, until: int, pushed: Pushed | None) -> list[tuple[int, i
 async def _records_in(
     connection: sql.Connection, organisation_id: UUID, after: int, entries: list[Entry], pushed: Pushed | None,
 ) -> dict[Key, Record]:
-    """The records whose latest change lies in the window (after, last entry]. Those this
-    request's push wrote come from it; a later write to one of them has a seq past the push and
-    is read here. Read-only copies are loaded by the ids the window names (server/feed.py)."""
+    """The records the window's entries name whose latest change lies in it (after, last
+    entry]. Those this request's push wrote come from it; a later write to one of them has a seq
+    past the push and is read here. Read-only copies come from server/feed.py."""
     until = entries[-1].seq
     records: dict[Key, Record] = {}
     if pushed:
         records.update({k: r for k, r in pushed.records.items() if after < r.seq <= until})
-    for low, high in _windows(after, until, pushed):
-        for entity, reader in PULL_READERS.items():
+    ranges = _windows(after, until, pushed)
+    named: dict[str, set[UUID]] = {}
+    for entry in entries:  # conflicts the push opened are read back too: it keeps no copy
+        if entry.entity == "conflict" or any(low < entry.seq <= high for low, high in ranges):
+            named.setdefault(entry.entity, set()).add(entry.record_id)
+    for entity, reader in PULL_READERS.items():
+        if entity in named:
+            condition, args = connection.one_of("id", named[entity])
             rows = await connection.fetch(
-                f'SELECT {reader.select} FROM "{reader.table}" WHERE organisation = ? AND seq > ? AND seq <= ?',
-                organisation_id, low, high)
+                f'SELECT {reader.select} FROM "{reader.table}" WHERE organisation = ? AND seq > ? AND seq <= ? AND {condition}',
+                organisation_id, after, until, *args)
             for row in rows:
                 record = reader.record(row)
                 records[(entity, record.id)] = record
     records.update(await feed.load(connection, organisation_id, ((e.entity, e.record_id) for e in entries)))
-    rows = await connection.fetch(  # conflicts the push opened are read back too: it keeps no copy
-        f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE organisation = ? AND seq > ? AND seq <= ?",
-        organisation_id, after, until)
-    for row in rows:
-        record = conflict_record(row)
-        records[("conflict", record.id)] = record
+    if "conflict" in named:
+        condition, args = connection.one_of("id", named["conflict"])
+        rows = await connection.fetch(
+            f"SELECT {CONFLICT_SELECT} FROM sync_conflict WHERE organisation = ? AND seq > ? AND seq <= ? AND {condition}",
+            organisation_id, after, until, *args)
+        for row in rows:
+            record = conflict_record(row)
+            records[("conflict", record.id)] = record
     return records
 
 

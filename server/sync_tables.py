@@ -37,6 +37,9 @@ class ChangeLog(Table, tablename="change_log"):
     entity = Varchar(length=20)
     record_id = UUID(index=True)
     before = JSON(null=True, default=None)  # who could see the record before this change (R3)
+    # The one volunteer this change can concern (the record's owner, before and after it), or
+    # NULL: anyone's. A volunteer's pull reads only NULL and their own (server/sync_store.py).
+    audience = UUID(null=True, default=None)
 
 
 class Revision(Table, tablename="revision"):

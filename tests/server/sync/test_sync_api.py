@@ -210,6 +210,30 @@ async def test_volunteers_see_only_their_own_records(phones, app, clock):
     assert result["status"] == "rejected"
 
 
+async def test_a_volunteer_pulls_past_everyone_elses_changes_in_one_round(phones, app, clock):
+    """Hundreds of phones coming online at once: each reads its own entries of the change log, not
+    the organisation's (the log's audience), yet a coordinator's edit and a conflict still reach it."""
+    from server.accounts.store import update_user
+
+    jonas = await User.objects().where(User.username == "lotse2").first()
+    await update_user(jonas.id, jonas.organisation, pledge_signed_on=clock().date())
+    amina, other, office = await phones("lotse1"), await phones("lotse2"), await phones("koordination")
+    mine = new_id()
+    await amina.sync(amina.mutation("note", mine, {"body": "Amina", "shared": True}))
+    await office.pull_all()
+    for _ in range(3):  # 1,500 entries of someone else's, more than one page's scan
+        await other.post([other.mutation("note", new_id(), {"body": "fremd", "shared": False}) for _ in range(500)], limit=1)
+    await office.sync(office.mutation("note", mine, {"body": "Amina, ergänzt"}, base_version=1))
+    await amina.post([amina.mutation("note", mine, {"body": "Amina, geändert"}, base_version=1)], limit=1)
+    payload = await amina.sync()
+    assert payload["has_more"] is False  # one round, not three pages of other people's entries
+    assert amina.records[("note", mine)]["body"] == "Amina, ergänzt"
+    assert [k for k in amina.records if k[0] == "conflict"] and len(amina.records) == 2
+    assert (await amina.sync())["changes"] == []  # the cursor moved to the end of the log
+    await office.pull_all()
+    assert len([k for k in office.records if k[0] == "note"]) == 1 and any(k[0] == "conflict" for k in office.records)
+
+
 async def test_a_web_form_edit_goes_through_the_same_engine(phones, app, clock):
     import uuid
 
