@@ -5,6 +5,14 @@ the hundreds of rows a sync moves. Here the same tables are read and written wit
 statements are written with `?` marks (rewritten to `$n` for PostgreSQL), rows come back as
 tuples, and SQLite values come raw — the caller converts only what it needs. Values are stored
 exactly as Piccolo stores them (its sqlite3 adapters are process-wide), so both can share tables.
+
+SQLite statements run on the event loop's own thread: a statement of the hot path takes a few
+microseconds there, while handing it to a connection's thread (aiosqlite) cost about 115 µs
+each way round — most of a sync request's time when 300 phones came at once
+(tests/benchmarks/bench_load.py). A write's COMMIT waits for the disk on this thread too (about
+0.25 ms on the machines this was measured on); the statements of long reports run in a thread
+(`inline=False`). A database locked by another process is waited for with asyncio.sleep, never
+in SQLite's busy handler.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-import aiosqlite
+import sqlite3
+import time
+
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
@@ -75,9 +85,10 @@ class Connection:
     the text Piccolo's adapters would make, done here because a Python adapter called per value
     by sqlite3 costs more than the conversion itself."""
 
-    def __init__(self, raw: Any, postgres: bool):
+    def __init__(self, raw: Any, postgres: bool, inline: bool = True):
         self.raw = raw
         self.postgres = postgres
+        self.inline = inline
         self.uuid: Callable[[Any], Any] = _same if postgres else as_text
         self.timestamp: Callable[[datetime | None], Any] = _same if postgres else as_utc_text
         self.day: Callable[[date | None], Any] = _same if postgres else as_date_text
@@ -88,10 +99,13 @@ class Connection:
         PostgreSQL, which the database holds back until COMMIT; on SQLite, handed over after it."""
         self.notices[(channel, payload)] = None
 
+    async def _sqlite(self, function: Callable[..., Any], *args: Any) -> Any:
+        return function(*args) if self.inline else await asyncio.to_thread(function, *args)
+
     async def fetch(self, sql: str, *args: Any) -> list[Sequence[Any]]:
         if self.postgres:
             return await self.raw.fetch(_numbered(sql), *args)
-        return list(await self.raw.execute_fetchall(sql, args))
+        return await self._sqlite(_fetchall, self.raw, sql, args)
 
     async def fetchone(self, sql: str, *args: Any) -> Sequence[Any] | None:
         rows = await self.fetch(sql, *args)
@@ -101,7 +115,7 @@ class Connection:
         if self.postgres:
             await self.raw.execute(_numbered(sql), *args)
         else:
-            await self.raw.execute(sql, args)
+            await self._sqlite(self.raw.execute, sql, args)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -109,18 +123,13 @@ class Connection:
         if self.postgres:
             await self.raw.executemany(_numbered(sql), rows)
         else:
-            await self.raw.executemany(sql, rows)
+            await self._sqlite(self.raw.executemany, sql, rows)
 
     async def fetch_named(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Rows as dicts by column name (for exports: slower than tuples, never on a hot path)."""
         if self.postgres:
             return [dict(row) for row in await self.raw.fetch(_numbered(sql), *args)]
-        cursor = await self.raw.execute(sql, args)
-        try:
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row)) for row in await cursor.fetchall()]
-        finally:
-            await cursor.close()
+        return await self._sqlite(_fetch_named, self.raw, sql, args)
 
     def one_of(self, column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
         """`column IN (...)` as a condition and its parameters."""
@@ -130,10 +139,22 @@ class Connection:
         return f"{column} IN ({', '.join('?' * len(values))})", values
 
 
+def _fetchall(raw: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Sequence[Any]]:
+    return raw.execute(sql, args).fetchall()
+
+
+def _fetch_named(raw: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+    cursor = raw.execute(sql, args)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
 @asynccontextmanager
-async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
+async def transaction(engine: Any, *, write: bool, inline: bool = True) -> AsyncIterator[Connection]:
     """A transaction on its own connection. Writes on SQLite take the write lock up front
-    (BEGIN IMMEDIATE); reads see one snapshot on both databases."""
+    (BEGIN IMMEDIATE); reads see one snapshot on both databases. `inline=False`: a long read
+    (a report over a year), whose SQLite statements run in a thread so that the app keeps
+    answering meanwhile."""
     if isinstance(engine, PostgresEngine):
         async with engine.transaction() as piccolo_transaction:
             connection = Connection(piccolo_transaction.connection, postgres=True)
@@ -149,23 +170,23 @@ async def transaction(engine: Any, *, write: bool) -> AsyncIterator[Connection]:
     # comer win: with 300 phones at once some waited the whole 30 s timeout (bench_load.py).
     async with _writers(database) if write else contextlib.nullcontext():
         idle = _idle.get(database)
-        raw = idle.pop() if idle else await _connect(engine)
+        raw = idle.pop() if idle else _connect(engine)
         try:
-            await raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            connection = Connection(raw, postgres=False)
+            await _begin(raw, write, engine.connection_kwargs.get("timeout", 30))
+            connection = Connection(raw, postgres=False, inline=inline)
             try:
                 yield connection
             except BaseException:
-                await raw.execute("ROLLBACK")
+                raw.execute("ROLLBACK")
                 raise
-            await raw.execute("COMMIT")
+            raw.execute("COMMIT")
         except BaseException:
-            await raw.close()  # a connection in an unknown state is not reused
+            raw.close()  # a connection in an unknown state is not reused
             raise
         if idle is not None and len(idle) < IDLE_CONNECTIONS:
             idle.append(raw)
         else:
-            await raw.close()
+            raw.close()
     if connection.notices and (listener := _on_commit.get(database)):
         for channel, payload in connection.notices:
             listener(channel, payload)
@@ -181,11 +202,11 @@ def _writers(database: str) -> asyncio.Lock:
     return _write_locks[key]
 
 
-# Opening a SQLite connection starts a thread and reads the schema: while the app runs, a few
-# are kept open. Elsewhere (commands, scripts) each transaction opens and closes its own, as a
-# kept connection's thread would keep the process from ending.
+# Opening a SQLite connection reads the schema: while the app runs, a few are kept open (a
+# transaction on the loop's thread rarely leaves room for a second). Elsewhere (commands,
+# scripts) each transaction opens and closes its own.
 IDLE_CONNECTIONS = 4
-_idle: dict[str, list[aiosqlite.Connection]] = {}
+_idle: dict[str, list[sqlite3.Connection]] = {}
 
 
 _on_commit: dict[str, Callable[[str, str], None]] = {}
@@ -205,12 +226,35 @@ def keep_connections(engine: Any) -> None:
         _idle.setdefault(engine.connection_kwargs["database"], [])
 
 
-async def _connect(engine: Any) -> aiosqlite.Connection:
-    kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in ("detect_types", "isolation_level")}
-    raw = await aiosqlite.connect(**kwargs, isolation_level=None)
-    await raw.execute("PRAGMA foreign_keys = 1")
-    await raw.execute("PRAGMA cache_size = -32768")  # 32 MiB of pages, not 2 MiB
+def _connect(engine: Any) -> sqlite3.Connection:
+    kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in ("detect_types", "isolation_level", "timeout")}
+    # No busy handler: it would hold the event loop while another process writes (_begin waits).
+    raw = sqlite3.connect(**kwargs, isolation_level=None, check_same_thread=False, timeout=0)
+    raw.execute("PRAGMA foreign_keys = 1")
+    raw.execute("PRAGMA cache_size = -32768")  # 32 MiB of pages, not 2 MiB
     return raw
+
+
+async def _begin(raw: sqlite3.Connection, write: bool, timeout: float) -> None:
+    """Begin, and take the write lock or a read snapshot at once. Another process (a backup,
+    `lotsenbuch retention run`) may hold the lock: wait for it without blocking the app, up to the
+    engine's timeout; after that, sqlite3's "database is locked" reaches the caller (a 503)."""
+    deadline, pause = time.monotonic() + timeout, 0.001
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                if not write:  # the snapshot starts with the first read: take it here, where waiting is safe
+                    raw.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 async def close_idle(engine: Any) -> None:
@@ -218,4 +262,4 @@ async def close_idle(engine: Any) -> None:
     if isinstance(engine, PostgresEngine):
         return
     for raw in _idle.pop(engine.connection_kwargs["database"], []):
-        await raw.close()
+        raw.close()

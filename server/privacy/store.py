@@ -182,7 +182,7 @@ def _scopes() -> dict[str, tuple[type[Table], str]]:
 async def export_organisation(organisation_id: UUID, now: datetime) -> dict[str, Any] | None:
     """Every row of one organisation, table by table, secrets (password hashes, session and
     invitation tokens, push endpoints and keys) left out; None when there is no such organisation."""
-    async with sql.transaction(_engine(), write=False) as connection:
+    async with sql.transaction(_engine(), write=False, inline=False) as connection:
         org = connection.uuid(organisation_id)
         if await connection.fetchone("SELECT id FROM organisation WHERE id = ?", org) is None:
             return None
@@ -194,7 +194,7 @@ async def export_organisation(organisation_id: UUID, now: datetime) -> dict[str,
 
 async def count_organisation_rows(organisation_id: UUID) -> dict[str, int]:
     """How many rows each table holds of one organisation (for the offboarding page and tests)."""
-    async with sql.transaction(_engine(), write=False) as connection:
+    async with sql.transaction(_engine(), write=False, inline=False) as connection:
         org = connection.uuid(organisation_id)
         counts = {}
         for name, (_, where) in _scopes().items():

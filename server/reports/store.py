@@ -61,7 +61,7 @@ def _pairs(rows: list) -> list[tuple[str, int]]:
 
 
 async def figures(organisation_id: UUID, start: date, end: date) -> Figures:
-    async with sql.transaction(Organisation._meta.db, write=False) as connection:
+    async with sql.transaction(Organisation._meta.db, write=False, inline=False) as connection:
         org, first, last = connection.uuid(organisation_id), connection.day(start), connection.day(end)
         logs = f"v.organisation = ? AND v.deleted_at IS NULL AND v.status IN {COUNTED} AND v.date >= ? AND v.date <= ?"
         args = (org, first, last)
@@ -111,7 +111,7 @@ async def figures(organisation_id: UUID, start: date, end: date) -> Figures:
 
 async def dashboard(organisation_id: UUID, today: date) -> dict[str, Any]:
     """What waits for coordination, each with the list it links to."""
-    async with sql.transaction(Organisation._meta.db, write=False) as connection:
+    async with sql.transaction(Organisation._meta.db, write=False, inline=False) as connection:
         org = connection.uuid(organisation_id)
 
         async def count(query: str, *args: Any) -> int:
@@ -143,7 +143,7 @@ class StatementLine(msgspec.Struct):
 
 async def statement(volunteer_id: UUID, organisation_id: UUID, start: date, end: date) -> list[StatementLine]:
     """A volunteer's own accompaniments in a period: proof of volunteering and of costs."""
-    async with sql.transaction(Organisation._meta.db, write=False) as connection:
+    async with sql.transaction(Organisation._meta.db, write=False, inline=False) as connection:
         rows = await connection.fetch(
             "SELECT date, place_type, place_name, duration_minutes, travel_km, expenses_cents FROM visit_log "
             f"WHERE organisation = ? AND owner = ? AND deleted_at IS NULL AND status IN {COUNTED} AND date >= ? AND date <= ? "

@@ -236,6 +236,7 @@ async def _burst(phones: list[Phone], base_ids: dict[str, list[str]], mutations:
 
     tasks = [asyncio.create_task(one(i, phone)) for i, phone in enumerate(phones)]
     await asyncio.sleep(0.5)
+    print("the burst starts", file=sys.stderr, flush=True)  # for a profiler to attach to the server
     started = time.perf_counter()
     start.set()
     await asyncio.gather(*tasks)
@@ -263,7 +264,21 @@ async def _baseline(phones: list[Phone]) -> list[float]:
     return latencies
 
 
-async def _run(args, base: str) -> dict:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of these processes so far (utime and stime of /proc/PID/stat)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(server_pid: int) -> list[int]:
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    return [server_pid, *map(int, children)]
+
+
+async def _run(args, base: str, server_pid: int) -> dict:
     volunteers = args.phones // 2
     phones = [Phone(base, f"lotse{n // 2}") for n in range(volunteers * 2)]
     gate = asyncio.Semaphore(8)  # signing in is Argon2 at full cost: a few at a time, not timed
@@ -283,13 +298,16 @@ async def _run(args, base: str) -> dict:
         await second.pull_all(measure=False)
     await asyncio.gather(*(phone.pull_all(measure=False) for phone in phones[::2]))
     baseline = await _baseline(phones)
+    server_cpu, own_cpu = _cpu_seconds(_server_pids(server_pid)), time.process_time()
     burst = await _burst(phones, shared, args.mutations)
+    server_cpu, own_cpu = _cpu_seconds(_server_pids(server_pid)) - server_cpu, time.process_time() - own_cpu
     for phone in phones:
         await phone.http.aclose()
     latencies = [value for phone in phones for value in phone.latencies]
     return {
         "phones": len(phones), "mutations per phone": args.mutations, "signing in, s (8 at a time)": round(signing_in, 1),
-        "burst, s": round(burst, 2), "sync requests": len(latencies),
+        "burst, s": round(burst, 2), "server CPU in the burst, s": round(server_cpu, 2),
+        "load generator CPU in the burst, s": round(own_cpu, 2), "sync requests": len(latencies),
         "sync p50 ms": round(statistics.median(latencies) * 1000, 1),
         "sync p95 ms": round(percentile(latencies, 0.95) * 1000, 1),
         "sync p99 ms": round(percentile(latencies, 0.99) * 1000, 1),
@@ -330,7 +348,7 @@ def main() -> None:
             asyncio.run(_prepare(args.phones // 2))
             server = _server(args, port, env)
             _wait_up(base, server)
-            results = asyncio.run(asyncio.wait_for(_run(args, base), args.time_limit))
+            results = asyncio.run(asyncio.wait_for(_run(args, base, server.pid), args.time_limit))
             results["server RSS after the run, MB (largest worker)"] = round(_rss_mb(server, args.workers), 1)
         finally:
             if server is not None:
