@@ -25,7 +25,7 @@ from server.clock import LOCAL
 from server.requests import labels
 from server.errors import locale_of
 from server.i18n import RTL_LOCALES, translations
-from server.offline.strings import app_strings
+from server.offline.strings import app_strings_json
 
 
 @pass_context
@@ -94,7 +94,7 @@ def make_environment() -> Environment:
     environment.filters["money"] = _format_money
     environment.globals["locale_of"] = locale_of
     environment.globals["labels"] = labels
-    environment.globals["app_strings"] = app_strings
+    environment.globals["app_strings_json"] = app_strings_json
     # Unmatched paths (404) never pass the session middleware, so read the user from the scope.
     environment.globals["current_user"] = lambda request: request.scope.get("user")
     return environment

@@ -9,6 +9,8 @@ from __future__ import annotations
 from functools import cache
 
 from babel import Locale
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from server.accounts.forms import LANGUAGE_CODES
 from server.i18n import N_, translations
@@ -82,6 +84,12 @@ def app_strings(locale: str) -> dict:
     texts["languages"] = {code: Locale.parse(locale).languages.get(code, code) for code in LANGUAGE_CODES}
     texts["locale"] = locale
     return texts
+
+
+@cache
+def app_strings_json(locale: str) -> Markup:
+    """app_strings as JSON for the page's script element, made once per locale, not per view."""
+    return htmlsafe_json_dumps(app_strings(locale))
 
 
 def _plural_forms(locale: str, text) -> dict[str, str]:
