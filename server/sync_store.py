@@ -245,25 +245,30 @@ async def apply_push(
 async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: datetime, new_id: Callable[[], UUID],
                first: Callable[[sql.Connection], Awaitable[None]] | None = None) -> Pushed:
     """`first` runs at the start of the transaction (the sync's rate limit counts there: one
-    write lock per request, not two); what it raises undoes the push."""
-    async with sql.transaction(engine, write=True) as connection:
-        if first is not None:
-            await first(connection)
-        seq = await _take_clock(connection, actor.organisation_id)
-        done, last = await _device_state(connection, actor, mutations)
-        answers = [m for m in mutations if m.entity == "offer" and m.mutation_id not in done]
-        if answers:  # answered here, and handed to the engine as done: it only keeps their place
-            done = {**done, **await _answer_offers(connection, actor, answers, now)}
-            seq = await _take_clock(connection, actor.organisation_id)  # the answers took seqs
-        records = await _load_records(connection, ((m.entity, m.id) for m in mutations))
-        bases = await _load_bases(connection, needed_bases(m for m in mutations if m.mutation_id not in done), records)
-        resolving = {c for m in mutations for c in m.resolves}
-        open_conflicts = await _open_conflicts(connection, resolving, actor.organisation_id)
-        plan = plan_push(
-            mutations, actor=actor, records=records, done=done, last_mutation_id=last, bases=bases,
-            open_conflicts=open_conflicts, now=now, new_id=new_id,
-        )
-        last_seq = await _write(connection, actor, plan, records, seq, now)
+    write lock per request, not two); what it raises undoes the push. Pushes that queue behind
+    one another are committed together (sql.write_together)."""
+    return await sql.write_together(engine, lambda connection: _push(connection, actor, mutations, now, new_id, first))
+
+
+async def _push(connection: sql.Connection, actor: Actor, mutations: list[Mutation], now: datetime,
+                new_id: Callable[[], UUID], first: Callable[[sql.Connection], Awaitable[None]] | None) -> Pushed:
+    if first is not None:
+        await first(connection)
+    seq = await _take_clock(connection, actor.organisation_id)
+    done, last = await _device_state(connection, actor, mutations)
+    answers = [m for m in mutations if m.entity == "offer" and m.mutation_id not in done]
+    if answers:  # answered here, and handed to the engine as done: it only keeps their place
+        done = {**done, **await _answer_offers(connection, actor, answers, now)}
+        seq = await _take_clock(connection, actor.organisation_id)  # the answers took seqs
+    records = await _load_records(connection, ((m.entity, m.id) for m in mutations))
+    bases = await _load_bases(connection, needed_bases(m for m in mutations if m.mutation_id not in done), records)
+    resolving = {c for m in mutations for c in m.resolves}
+    open_conflicts = await _open_conflicts(connection, resolving, actor.organisation_id)
+    plan = plan_push(
+        mutations, actor=actor, records=records, done=done, last_mutation_id=last, bases=bases,
+        open_conflicts=open_conflicts, now=now, new_id=new_id,
+    )
+    last_seq = await _write(connection, actor, plan, records, seq, now)
     return Pushed(results=plan.results, records=plan.written, first_seq=seq, last_seq=last_seq)
 
 

@@ -59,3 +59,43 @@ async def test_healthz_reports_an_unreachable_database_with_503(app, client):
         app.state.engine = reachable
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+async def test_writes_that_queue_are_committed_together_and_a_failing_one_undoes_only_itself(app, monkeypatch):
+    """Group commit (sql.write_together): queued writes share one transaction and one wait for
+    the disk, each in a savepoint; every caller hears its own outcome, and only after COMMIT."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from piccolo.engine.postgres import PostgresEngine
+
+    from server import sql
+
+    engine, batches = app.state.engine, []
+    write_batch = sql._write_batch
+
+    async def counted(engine, batch):
+        batches.append(len(batch))
+        return await write_batch(engine, batch)
+
+    monkeypatch.setattr(sql, "_write_batch", counted)
+
+    def write(n: int):
+        async def work(connection):
+            await connection.execute("INSERT INTO throttle (key, failures, window_start) VALUES (?, ?, ?)",
+                                     f"together:{n}", n, connection.timestamp(datetime.now(UTC)))
+            if n == 3:
+                raise ValueError("refused")
+            return n
+        return work
+
+    results = await asyncio.gather(*(sql.write_together(engine, write(n)) for n in range(8)), return_exceptions=True)
+    assert results[:3] == [0, 1, 2] and results[4:] == [4, 5, 6, 7]
+    assert isinstance(results[3], ValueError)
+    async with sql.transaction(engine, write=False) as connection:
+        rows = await connection.fetch("SELECT key, failures FROM throttle WHERE key LIKE 'together:%'")
+        if not connection.postgres:  # the kept connections are as durable as Piccolo's
+            assert (await connection.fetch("PRAGMA synchronous"))[0][0] == 2
+    assert sorted(rows, key=lambda row: row[1]) == [(f"together:{n}", n) for n in range(8) if n != 3]
+    if not isinstance(engine, PostgresEngine):
+        assert batches == [8]  # queued in the same moment: one transaction, one COMMIT
