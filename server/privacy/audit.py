@@ -37,8 +37,9 @@ async def record(user: object, purpose: str, client_ids: Iterable[UUID | None], 
     ids = list(dict.fromkeys(client_id for client_id in client_ids if client_id is not None))
     if not ids:
         return
-    async with sql.transaction(AuditEntry._meta.db, write=True) as connection:
-        await write(connection, user, purpose, ids, now)
+    # Committed with the writes queued beside it (pages viewed at the same moment): one wait for
+    # the disk for all of them, and the page is shown only once its entry is on disk.
+    await sql.write_together(AuditEntry._meta.db, lambda connection: write(connection, user, purpose, ids, now))
 
 
 async def write(connection: sql.Connection, user: object, purpose: str, client_ids: Iterable[UUID], now: datetime) -> None:
