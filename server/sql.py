@@ -189,6 +189,11 @@ async def transaction(engine: Any, *, write: bool, inline: bool = True) -> Async
             idle.append(raw)
         else:
             raw.close()
+    _announce(database, connection)
+
+
+def _announce(database: str, connection: Connection) -> None:
+    """Hand a committed SQLite transaction's notices to the listener (server/pokes.py)."""
     if connection.notices and (listener := _on_commit.get(database)):
         for channel, payload in connection.notices:
             listener(channel, payload)
@@ -229,15 +234,13 @@ async def _write_queued(engine: Any, key: tuple[str, int], queue: list) -> None:
     database, batch = key[0], []
     try:
         while queue:
-            async with _writers(database):
-                batch, queue[:] = queue[:GROUP_COMMIT], queue[GROUP_COMMIT:]
-                outcomes = await _write_batch(engine, batch)
+            batch, queue[:] = queue[:GROUP_COMMIT], queue[GROUP_COMMIT:]
+            outcomes = await _write_batch(engine, batch)
             for (_, future), (ok, value, connection) in zip(batch, outcomes):
                 if not future.done():
                     future.set_result(value) if ok else future.set_exception(value)
-                if ok and connection.notices and (listener := _on_commit.get(database)):
-                    for channel, payload in connection.notices:
-                        listener(channel, payload)
+                if ok:
+                    _announce(database, connection)
             batch = []
     except BaseException:  # the app is stopping: nobody waits in vain
         for _, future in batch + queue:
@@ -249,15 +252,13 @@ async def _write_queued(engine: Any, key: tuple[str, int], queue: list) -> None:
 
 
 async def _write_batch(engine: Any, batch: list) -> list[tuple[bool, Any, Connection | None]]:
-    """One transaction for the batch, a savepoint for each write; returns (ok, result or error,
-    connection) for each, all failed if the transaction as a whole did not commit."""
-    database = engine.connection_kwargs["database"]
-    idle = _idle.get(database)
-    raw = idle.pop() if idle else _connect(engine)
+    """One write transaction for the batch, a savepoint for each write (each with a Connection of
+    its own, so that only its notices are announced); returns (ok, result or error, connection)
+    for each, all failed if the transaction as a whole did not commit."""
     outcomes: list[tuple[bool, Any, Connection | None]] = []
     try:
-        await _begin(raw, True, engine.connection_kwargs.get("timeout", 30))
-        try:
+        async with transaction(engine, write=True) as shared:
+            raw = shared.raw
             for work, _ in batch:
                 connection = Connection(raw, postgres=False)
                 raw.execute("SAVEPOINT write_together")
@@ -270,20 +271,8 @@ async def _write_batch(engine: Any, batch: list) -> list[tuple[bool, Any, Connec
                 else:
                     raw.execute("RELEASE write_together")
                     outcomes.append((True, result, connection))
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
     except Exception as error:
-        raw.close()  # a connection in an unknown state is not reused
         return [(False, error, None) for _ in batch]
-    except BaseException:
-        raw.close()
-        raise
-    if idle is not None and len(idle) < IDLE_CONNECTIONS:
-        idle.append(raw)
-    else:
-        raw.close()
     return outcomes
 
 
