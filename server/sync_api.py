@@ -73,12 +73,14 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
         page = await sync_store.pull(engine, viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed, now)
         read = list(dict.fromkeys(audit.clients_in(page.changes)))
         stale = not data.mutations and await sync_store.sync_due(engine, user.device_id, now)
-        if read or stale:  # one more write at most: the device's time and the access log
-            async with sql.transaction(engine, write=True) as connection:
+        if read or stale:  # one more write at most, committed with the others queued (sql.write_together)
+            async def bookkeeping(connection: sql.Connection) -> None:
                 if stale:
                     await sync_store.mark_synced(connection, user.device_id, now)
                 if read:
                     await audit.write(connection, user, "sync", read, now)
+
+            await sql.write_together(engine, bookkeeping)
     except sync_store.CursorError:
         raise BadRequest(N_("The cursor is not valid; pull again with cursor null.")) from None
     except TRANSIENT:
