@@ -456,7 +456,8 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
         seq += 1
         row = _conflict_row(connection, conflict, actor, plan, before, seq, stamp)
         conflicts.append(row)
-        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None, row[9] if row[9] == row[11] else None])
+        client_author, record_owner = row[CONFLICT_COLUMNS.index("client_author")], row[CONFLICT_COLUMNS.index("record_owner")]
+        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None, _conflict_audience(client_author, record_owner)])
     await connection.executemany(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
     for conflict_id, user_id in plan.resolved.items():
         seq += 1
@@ -468,7 +469,7 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
         audience = {"entity": "conflict", "owner": str(client_author), "record_owner_id": str(record_owner)}
         heard |= {client_author, record_owner}
         log.append([organisation_id, seq, "conflict", uuid(conflict_id), _encode(audience),
-                    client_author if client_author == record_owner else None])
+                    _conflict_audience(client_author, record_owner)])
     revisions = [
         [organisation_id, r.entity, uuid(r.record_id), r.version, r.op, _encode(r.fields), uuid(r.actor), uuid(r.device),
          stamp, connection.timestamp(r.client_time)]
@@ -498,6 +499,12 @@ def _one_audience(connection: sql.Connection, record: Record, previous: Record |
     if record.entity in FEED_ALL or (previous is not None and previous.owner_id != record.owner_id):
         return None
     return connection.uuid(record.owner_id)
+
+
+def _conflict_audience(client_author: Any, record_owner: Any) -> Any:
+    """A conflict concerns its author and the record's owner (may_read): one user's, when they
+    are the same (two devices of one person), else anyone's."""
+    return client_author if client_author == record_owner else None
 
 
 def _owner(conflict: Conflict, plan: Plan, before: dict[Key, Record]) -> UUID:
@@ -639,10 +646,9 @@ async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, push
             return PullPage(changes=[], cursor=None, has_more=False, reset_required=True)
         scan = limit + limit // 4  # most entries are usually the viewer's; a thin window just takes another round
         rows = await _window(connection, viewer, after, scan)
-        if len(rows) < scan:  # the log is read to its end in this snapshot: the cursor may move there
-            after_all = max(clock_seq, after)
+        end = max(clock_seq, after)  # where the cursor may move once the log is read to its end in this snapshot
         if not rows:
-            return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, after_all), has_more=False)
+            return PullPage(changes=[], cursor=encode_cursor(viewer.organisation_id, end), has_more=False)
         entries = [Entry(seq=seq, entity=entity, record_id=sql.uuid_value(record_id)) for seq, entity, record_id in rows]
         # The records whose latest change lies in this window are exactly those with seq in it.
         records = await _records_in(connection, viewer.organisation_id, after, entries, pushed)
@@ -651,7 +657,7 @@ async def pull(engine: Any, viewer: Viewer, cursor: str | None, limit: int, push
     changes, last_seq, more = order_pull(entries, records, befores, viewer, limit)
     if more or len(rows) == scan:
         return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, last_seq), has_more=True)
-    return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, after_all), has_more=False)
+    return PullPage(changes=changes, cursor=encode_cursor(viewer.organisation_id, end), has_more=False)
 
 
 async def _window(connection: sql.Connection, viewer: Viewer, after: int, scan: int) -> list:
