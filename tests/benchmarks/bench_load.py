@@ -201,14 +201,16 @@ def _verify(phones: list[Phone]) -> dict:
     return {"statuses": dict(statuses), "problems": problems}
 
 
-def _rss_mb(server: subprocess.Popen, workers: int) -> float:
-    """Resident memory of the largest worker process (uvicorn's own process is the worker at 1)."""
-    pids = [server.pid]
-    if workers > 1:
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-        pids = [int(pid) for pid in children]
+def _server_pids(server_pid: int) -> list[int]:
+    """uvicorn's own process (the worker when there is one) and its worker processes."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    return [server_pid, *map(int, children)]
+
+
+def _rss_mb(server_pid: int) -> float:
+    """Resident memory of the largest process: the worker (the supervisor of several is smaller)."""
     sizes = []
-    for pid in pids:
+    for pid in _server_pids(server_pid):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 sizes.append(int(line.split()[1]) / 1024)
@@ -271,11 +273,6 @@ def _cpu_seconds(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
-
-
-def _server_pids(server_pid: int) -> list[int]:
-    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
-    return [server_pid, *map(int, children)]
 
 
 async def _run(args, base: str, server_pid: int) -> dict:
@@ -349,7 +346,7 @@ def main() -> None:
             server = _server(args, port, env)
             _wait_up(base, server)
             results = asyncio.run(asyncio.wait_for(_run(args, base, server.pid), args.time_limit))
-            results["server RSS after the run, MB (largest worker)"] = round(_rss_mb(server, args.workers), 1)
+            results["server RSS after the run, MB (largest worker)"] = round(_rss_mb(server.pid), 1)
         finally:
             if server is not None:
                 server.terminate()
