@@ -99,3 +99,39 @@ async def test_writes_that_queue_are_committed_together_and_a_failing_one_undoes
     assert sorted(rows, key=lambda row: row[1]) == [(f"together:{n}", n) for n in range(8) if n != 3]
     if not isinstance(engine, PostgresEngine):
         assert batches == [8]  # queued in the same moment: one transaction, one COMMIT
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_lock_held_by_another_process_is_waited_for_without_stopping_the_app(app, settings):
+    """sql.transaction runs SQLite statements on the event loop's thread, so it must not wait in
+    SQLite's busy handler: it sleeps (asyncio) until the other writer is done, and after the
+    engine's timeout says the database is locked."""
+    import asyncio
+
+    from server import sql
+    from server.db import KeptSQLiteEngine
+
+    other = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a backup or `lotsenbuch retention run`, say
+    ticks = 0
+
+    async def app_goes_on():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(app_goes_on())
+    asyncio.get_running_loop().call_later(0.3, other.execute, "ROLLBACK")
+    try:
+        async with sql.transaction(app.state.engine, write=True) as connection:
+            await connection.execute("UPDATE organisation SET name = name")
+        assert ticks >= 10  # the loop ran while the lock was taken
+        other.execute("BEGIN IMMEDIATE")
+        impatient = KeptSQLiteEngine(path=str(settings.sqlite_path), timeout=0.2)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with sql.transaction(impatient, write=True):
+                pass
+    finally:
+        ticking.cancel()
+        other.close()
