@@ -14,7 +14,6 @@ import unicodedata
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.i18n import N_
@@ -58,26 +57,33 @@ def security_headers(*, hsts: bool, session_cookie: str):
     """A before_send hook: every HTTP response, 404s of unknown paths included, gets the headers;
     a request from a revoked device also gets the signal to wipe everything it holds."""
 
+    fixed = [(name.encode(), value.encode()) for name, value in BASE_HEADERS.items()]
+    if hsts:
+        fixed.append((b"strict-transport-security", HSTS.encode()))
+    wipe = [(b"clear-site-data", CLEAR_SITE_DATA.encode()), (WIPE_HEADER.encode(), b"device-revoked"),
+            (b"set-cookie", (f"{session_cookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+                             + ("; Secure" if session_cookie.startswith("__Host-") else "")).encode())]
+    replaced = {name for name, _ in fixed} | {b"cache-control"}
+    replaced_on_wipe = replaced | {name for name, _ in wipe[:2]}
+
     async def before_send(message: Message, scope: Scope) -> None:
+        # On the raw header list, once per response: every response passes here.
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in BASE_HEADERS.items():
-            headers[name] = value
-        if hsts:
-            headers["strict-transport-security"] = HSTS
-        if scope.get("state", {}).get("wipe"):
-            headers["clear-site-data"] = CLEAR_SITE_DATA
-            headers[WIPE_HEADER] = "device-revoked"
-            headers.add("set-cookie", f"{session_cookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
-                        + ("; Secure" if session_cookie.startswith("__Host-") else ""))
+        headers = [(name.lower(), value) for name, value in message.get("headers") or ()]
+        cache_control = next((value for name, value in headers if name == b"cache-control"), None)
+        wiping = scope.get("state", {}).get("wipe")
+        kept = [(name, value) for name, value in headers if name not in (replaced_on_wipe if wiping else replaced)]
+        kept += fixed + wipe if wiping else fixed
         if scope["path"].startswith("/static/"):
-            headers["cache-control"] = "no-cache"
+            kept.append((b"cache-control", b"no-cache"))
         else:
-            if "cache-control" not in headers or "set-cookie" in headers:  # a cookie is never kept in a cache
-                headers["cache-control"] = "no-store"
-            if "hx-request" not in headers.get("vary", "").lower():
-                headers.add("vary", "HX-Request")
+            if cache_control is None or any(name == b"set-cookie" for name, _ in kept):  # a cookie is never kept in a cache
+                cache_control = b"no-store"
+            kept.append((b"cache-control", cache_control))
+            if not any(name == b"vary" and b"hx-request" in value.lower() for name, value in kept):
+                kept.append((b"vary", b"HX-Request"))
+        message["headers"] = kept
 
     return before_send
 

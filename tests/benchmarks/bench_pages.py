@@ -132,6 +132,8 @@ def main() -> None:
             _wait_up(f"http://127.0.0.1:{hello_port}/", processes[0])
             _wait_up(base + "/healthz", processes[1])
             pages = {"hello world (baseline)": (f"http://127.0.0.1:{hello_port}/", ""),
+                     # the app's own floor: every middleware, no database, no template
+                     "the app's /healthz, signed in": (base + "/healthz", _signed_in(base, "lotse2")),
                      "volunteer start page /": (base + "/", _signed_in(base, "lotse1")),
                      "coordinator review queue /review": (base + "/review", _signed_in(base, "koordination"))}
             for url, cookie in pages.values():  # warm up: templates compiled, connections open
