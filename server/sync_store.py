@@ -77,19 +77,9 @@ def decode_cursor(cursor: str, organisation_id: UUID) -> int:
 # 0/1, JSON as text. PostgreSQL hands back UUIDs, dates and booleans typed, JSON as text.
 
 
-_known_uuids: dict[str, UUID] = {}
-
-
 def _id(value: Any) -> UUID:
-    """Owners and organisations repeat on every row: convert each once."""
-    if isinstance(value, UUID):
-        return value
-    found = _known_uuids.get(value)
-    if found is None:
-        if len(_known_uuids) > 10_000:
-            _known_uuids.clear()
-        found = _known_uuids[value] = UUID(value)
-    return found
+    """Owners and organisations repeat on every row: server/sql.py remembers their conversion."""
+    return sql.uuid_value(value)
 
 
 def _bool(value: Any) -> bool:
@@ -215,10 +205,11 @@ async def _load_records(connection: sql.Connection, keys: Iterable[Key]) -> dict
 async def _take_clock(connection: sql.Connection, organisation_id: UUID) -> int:
     """Lock the organisation's clock row for this transaction (R2); returns its seq. On SQLite
     the transaction already holds the database's write lock."""
-    await connection.execute(
-        "INSERT INTO sync_clock (organisation, seq, horizon) VALUES (?, 0, 0) ON CONFLICT DO NOTHING", organisation_id)
-    lock = " FOR UPDATE" if connection.postgres else ""
-    row = await connection.fetchone(f"SELECT seq FROM sync_clock WHERE organisation = ?{lock}", organisation_id)
+    # One statement: the row made if missing, else locked (ON CONFLICT DO UPDATE locks it on
+    # PostgreSQL, as FOR UPDATE would), and its seq read. The lock is held to the COMMIT.
+    row = await connection.fetchone(
+        "INSERT INTO sync_clock (organisation, seq, horizon) VALUES (?, 0, 0) "
+        "ON CONFLICT (organisation) DO UPDATE SET seq = sync_clock.seq RETURNING seq", organisation_id)
     return row[0]
 
 
@@ -386,13 +377,15 @@ async def stored_results(engine: Any, device_id: UUID, mutation_ids: list[int]) 
         return await _stored_results(connection, device_id, mutation_ids)
 
 
+# Through the index device_push (device, last_id) (tests/server/test_db.py checks the plan).
+STORED_RESULTS_SQL = "SELECT results FROM device_push WHERE device = ? AND last_id >= ? AND first_id <= ?"
+
+
 async def _stored_results(connection: sql.Connection, device_id: UUID, mutation_ids: list[int]) -> dict[int, Result]:
     if not mutation_ids:
         return {}
     wanted = set(mutation_ids)
-    rows = await connection.fetch(
-        "SELECT results FROM device_push WHERE device = ? AND last_id >= ? AND first_id <= ?",
-        device_id, min(wanted), max(wanted))
+    rows = await connection.fetch(STORED_RESULTS_SQL, device_id, min(wanted), max(wanted))
     done = {}
     for (results,) in rows:
         for result in _results.decode(results if isinstance(results, (str, bytes)) else _json.encode(results)):
@@ -669,11 +662,15 @@ async def _window(connection: sql.Connection, viewer: Viewer, after: int, scan: 
             "SELECT seq, entity, record_id FROM change_log WHERE organisation = ? AND seq > ? ORDER BY seq LIMIT ?",
             viewer.organisation_id, after, scan)
     return await connection.fetch(
-        "SELECT seq, entity, record_id FROM (SELECT seq, entity, record_id FROM change_log "
-        "WHERE organisation = ? AND audience = ? AND seq > ? ORDER BY seq LIMIT ?) AS mine UNION ALL "
-        "SELECT seq, entity, record_id FROM (SELECT seq, entity, record_id FROM change_log "
-        "WHERE organisation = ? AND audience IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS anyone ORDER BY seq LIMIT ?",
-        viewer.organisation_id, viewer.user_id, after, scan, viewer.organisation_id, after, scan, scan)
+        VOLUNTEER_WINDOW_SQL, viewer.organisation_id, viewer.user_id, after, scan, viewer.organisation_id, after, scan, scan)
+
+
+# Both halves through the index change_log (organisation, audience, seq) (tests/server/test_db.py).
+VOLUNTEER_WINDOW_SQL = (
+    "SELECT seq, entity, record_id FROM (SELECT seq, entity, record_id FROM change_log "
+    "WHERE organisation = ? AND audience = ? AND seq > ? ORDER BY seq LIMIT ?) AS mine UNION ALL "
+    "SELECT seq, entity, record_id FROM (SELECT seq, entity, record_id FROM change_log "
+    "WHERE organisation = ? AND audience IS NULL AND seq > ? ORDER BY seq LIMIT ?) AS anyone ORDER BY seq LIMIT ?")
 
 
 def _windows(after: int, until: int, pushed: Pushed | None) -> list[tuple[int, int]]:

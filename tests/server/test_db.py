@@ -135,3 +135,20 @@ async def test_a_lock_held_by_another_process_is_waited_for_without_stopping_the
     finally:
         ticking.cancel()
         other.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_lookups_every_sync_makes_go_through_their_indexes(app, settings):
+    """300 phones at once (tests/benchmarks/bench_load.py): a lookup that scans a table grows with
+    every device and change an installation ever had."""
+    from server.sync_store import STORED_RESULTS_SQL, VOLUNTEER_WINDOW_SQL
+
+    def plan(statement: str, *args) -> str:
+        with sqlite3.connect(settings.sqlite_path) as connection:
+            return " | ".join(row[-1] for row in connection.execute("EXPLAIN QUERY PLAN " + statement, args))
+
+    stored = plan(STORED_RESULTS_SQL, "device", 1, 20)
+    assert "USING INDEX device_push_device (device=? AND last_id>?)" in stored, stored
+    window = plan(VOLUNTEER_WINDOW_SQL, "org", "user", 0, 100, "org", 0, 100, 100)
+    # both halves, the viewer's own entries and anyone's (SQLite shows IS NULL as =?)
+    assert window.count("USING INDEX change_log_audience (organisation=? AND audience=? AND seq>?)") == 2, window
