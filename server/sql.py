@@ -225,9 +225,12 @@ async def write_together(engine: Any, work: Callable[[Connection], Awaitable[T]]
     reaches only its own caller — and one COMMIT, one wait for the disk, ends them all (group
     commit: a push's COMMIT cost ~1 ms of the event loop's time, most of it waiting for the
     disk). Nobody hears back before the COMMIT, so an answer still means the data is on disk.
-    On PostgreSQL, each is a transaction of its own."""
+    On PostgreSQL, each is a transaction of its own, and those of this process run one at a
+    time: they lock their organisation's clock row (R2) and would otherwise wait for it holding a
+    pooled connection each, while the reads of every request (sessions, pulls) waited for a free
+    one (bench_load.py with two workers: reads waited 0.4 s on average)."""
     if isinstance(engine, PostgresEngine):
-        async with transaction(engine, write=True) as connection:
+        async with _writers(id(engine)), transaction(engine, write=True) as connection:
             return await work(connection)
     loop = asyncio.get_running_loop()
     key = (engine.connection_kwargs["database"], id(loop))
@@ -297,7 +300,7 @@ async def _write_batch(engine: Any, batch: list) -> list[tuple[bool, Any, Connec
 _write_locks: dict[tuple[str, int], asyncio.Lock] = {}
 
 
-def _writers(database: str) -> asyncio.Lock:
+def _writers(database: str | int) -> asyncio.Lock:
     key = (database, id(asyncio.get_running_loop()))
     if key not in _write_locks:
         _write_locks[key] = asyncio.Lock()

@@ -137,6 +137,38 @@ async def test_a_lock_held_by_another_process_is_waited_for_without_stopping_the
         other.close()
 
 
+async def test_writes_of_one_process_that_queue_run_one_at_a_time(app):
+    """sql.write_together: on SQLite in one shared transaction, on PostgreSQL one transaction
+    after the other. There a push waiting for its organisation's clock row would otherwise hold a
+    pooled connection, and with ten of them waiting the reads of every request waited too."""
+    import asyncio
+
+    from server import sql
+
+    held, order = asyncio.Event(), []
+
+    async def first(connection: sql.Connection) -> None:
+        order.append("first begins")
+        await held.wait()
+        order.append("first ends")
+
+    async def second(connection: sql.Connection) -> None:
+        order.append("second begins")
+
+    one = asyncio.create_task(sql.write_together(app.state.engine, first))
+    two = asyncio.create_task(sql.write_together(app.state.engine, second))
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    try:
+        async with sql.transaction(app.state.engine, write=False) as connection:  # a read goes on meanwhile
+            await connection.fetch("SELECT 1")
+        assert order == ["first begins"]
+    finally:
+        held.set()
+        await asyncio.gather(one, two)
+    assert order == ["first begins", "first ends", "second begins"]
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_the_lookups_every_sync_makes_go_through_their_indexes(app, settings):
     """300 phones at once (tests/benchmarks/bench_load.py): a lookup that scans a table grows with
