@@ -170,6 +170,39 @@ async def test_writes_of_one_process_that_queue_run_one_at_a_time(app):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_long_read_runs_in_a_thread_while_the_app_answers(app):
+    """Reports and exports read with inline=False: their statements run in a thread, so a
+    quarter over 100,000 logs does not hold every volunteer's sync meanwhile."""
+    import asyncio
+    import threading
+
+    from server import sql
+
+    release, inside = threading.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def a_long_statement() -> int:
+        loop.call_soon_threadsafe(inside.set)
+        return int(release.wait(timeout=10))
+
+    async def report() -> int:
+        async with sql.transaction(app.state.engine, write=False, inline=False) as connection:
+            connection.raw.create_function("a_long_statement", 0, a_long_statement)
+            try:
+                return (await connection.fetchone("SELECT a_long_statement()"))[0]
+            finally:
+                connection.raw.create_function("a_long_statement", 0, None)
+
+    long_read = asyncio.create_task(report())
+    await asyncio.wait_for(inside.wait(), timeout=5)
+    async with sql.transaction(app.state.engine, write=False) as connection:  # a sync's read, on the loop
+        assert (await connection.fetchone("SELECT count(*) FROM organisation"))[0] >= 0
+    assert not long_read.done()  # answered while the long statement still ran
+    release.set()
+    assert await long_read == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_the_lookups_every_sync_makes_go_through_their_indexes(app, settings):
     """300 phones at once (tests/benchmarks/bench_load.py): a lookup that scans a table grows with
     every device and change an installation ever had."""
