@@ -5,10 +5,15 @@ Litestar's static router sends the whole file on every request; with `Cache-Cont
 modules. Here each file is read once, tagged with a hash of its content, and a request that
 names that tag gets 304 and no body. Only files present at startup are served: a path outside
 the index is a 404, whatever dots or slashes it holds.
+
+Text files are gzipped once, at the highest level, when the index is read; the app's response
+compression (server/app.py), which would compress them again on every request, leaves /static
+alone.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 from functools import cache
@@ -23,13 +28,21 @@ from server.errors import NotFound
 TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 
 
+COMPRESSED_TYPES = ("text/", "image/svg+xml", "application/json", "application/manifest+json")
+MINIMUM_SIZE = 1024  # as the app's response compression: below it gzip saves next to nothing
+
+
 class StaticFile:
-    __slots__ = ("body", "etag", "media_type")
+    __slots__ = ("body", "etag", "gzipped", "gzipped_etag", "media_type")
 
     def __init__(self, body: bytes, media_type: str):
         self.body = body
-        self.etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        self.etag = f'"{digest}"'
         self.media_type = media_type
+        compress = media_type.startswith(COMPRESSED_TYPES) and len(body) >= MINIMUM_SIZE
+        self.gzipped = gzip.compress(body, compresslevel=9, mtime=0) if compress else None
+        self.gzipped_etag = f'"{digest}-gzip"'  # another representation, another tag
 
 
 @cache
@@ -47,7 +60,13 @@ async def static_file(request: Request, file_path: FromPath[str]) -> Response[by
     found = index().get(file_path.lstrip("/"))
     if found is None:
         raise NotFound()
-    headers = {"etag": found.etag, "cache-control": "no-cache"}
-    if found.etag in request.headers.get("if-none-match", ""):
+    gzipped = found.gzipped is not None and "gzip" in request.headers.get("accept-encoding", "")
+    headers = {"etag": found.gzipped_etag if gzipped else found.etag, "cache-control": "no-cache"}
+    if found.gzipped is not None:
+        headers["vary"] = "Accept-Encoding"
+    if headers["etag"] in request.headers.get("if-none-match", ""):
         return Response(b"", status_code=304, headers=headers)
+    if gzipped:
+        headers["content-encoding"] = "gzip"
+        return Response(found.gzipped, media_type=found.media_type, headers=headers)
     return Response(found.body, media_type=found.media_type, headers=headers)

@@ -61,6 +61,41 @@ def test_the_worker_version_changes_with_any_shell_file(monkeypatch, tmp_path):
     assert re.search(rb'VERSION = "(\w+)"', before).group(1) != re.search(rb'VERSION = "(\w+)"', after).group(1)
 
 
+async def test_static_text_is_gzipped_once_at_startup_and_each_representation_has_its_tag(client, monkeypatch):
+    import gzip
+
+    from server.offline import static
+
+    static.index()  # read at the first request: here, before compressing is counted
+    calls = []
+    monkeypatch.setattr(gzip, "compress", lambda *args, **kwargs: calls.append(args) or b"")
+    monkeypatch.setattr(gzip, "GzipFile", None)  # the response compression would need it
+    on_disk = (pwa.STATIC / "js" / "app.js").read_bytes()
+    first = await client.get("/static/js/app.js", headers={"accept-encoding": "gzip"})
+    again = await client.get("/static/js/app.js", headers={"accept-encoding": "gzip"})
+    assert calls == []  # neither request compressed anything
+    assert first.headers["content-encoding"] == "gzip" and "accept-encoding" in first.headers["vary"].lower()
+    assert first.content == again.content == on_disk  # httpx decoded both
+    assert int(first.headers["content-length"]) < len(on_disk) // 2
+    plain = await client.get("/static/js/app.js", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.content == on_disk
+    assert plain.headers["etag"] != first.headers["etag"]
+    for answer in (first, plain):  # each tag names its own representation
+        same = await client.get("/static/js/app.js", headers={"accept-encoding": answer.request.headers["accept-encoding"],
+                                                              "if-none-match": answer.headers["etag"]})
+        assert same.status_code == 304
+    other = await client.get("/static/js/app.js", headers={"accept-encoding": "identity", "if-none-match": first.headers["etag"]})
+    assert other.status_code == 200 and other.content == on_disk
+    png = await client.get("/static/icons/apple-touch-icon-180.png", headers={"accept-encoding": "gzip"})
+    assert png.status_code == 200 and "content-encoding" not in png.headers  # compressed already
+
+
+async def test_pages_are_gzipped_for_a_phone_that_accepts_it(client):
+    page = await client.get("/login", headers={"accept-encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and "<form" in page.text
+    assert int(page.headers["content-length"]) < len(page.content) // 2
+
+
 async def test_the_manifest_is_german_standalone_with_its_media_type(client):
     answer = await client.get("/manifest.webmanifest")
     assert answer.headers["content-type"].startswith("application/manifest+json")
