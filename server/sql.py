@@ -217,7 +217,7 @@ def _announce(database: str, connection: Connection) -> None:
             listener(channel, payload)
 
 
-async def write_together(engine: Any, work: Callable[[Connection], Awaitable[T]]) -> T:
+async def write_together(engine: Any, work: Callable[[Connection], Awaitable[T]], *, clock: Any = None) -> T:
     """Run `work` in a write transaction and return its result once that is committed.
 
     On SQLite, writes that queue behind one another share a transaction: one task runs them in
@@ -225,13 +225,15 @@ async def write_together(engine: Any, work: Callable[[Connection], Awaitable[T]]
     reaches only its own caller — and one COMMIT, one wait for the disk, ends them all (group
     commit: a push's COMMIT cost ~1 ms of the event loop's time, most of it waiting for the
     disk). Nobody hears back before the COMMIT, so an answer still means the data is on disk.
-    On PostgreSQL, each is a transaction of its own, and those of this process run one at a
-    time: they lock their organisation's clock row (R2) and would otherwise wait for it holding a
-    pooled connection each, while the reads of every request (sessions, pulls) waited for a free
-    one (bench_load.py with two workers: reads waited 0.4 s on average)."""
+    On PostgreSQL, each is a transaction of its own. Those that name the same `clock` (the
+    organisation whose clock row they lock, R2) run one at a time in this process: each would
+    otherwise wait for the row holding a pooled connection, while the reads of every request
+    (sessions, pulls) waited for a free one (bench_load.py with two workers: reads waited 0.4 s
+    on average). Writes that name no clock row do not queue behind them."""
     if isinstance(engine, PostgresEngine):
-        async with _writers(id(engine)), transaction(engine, write=True) as connection:
-            return await work(connection)
+        async with _writers((id(engine), clock)) if clock is not None else contextlib.nullcontext():
+            async with transaction(engine, write=True) as connection:
+                return await work(connection)
     loop = asyncio.get_running_loop()
     key = (engine.connection_kwargs["database"], id(loop))
     future = loop.create_future()
@@ -297,10 +299,10 @@ async def _write_batch(engine: Any, batch: list) -> list[tuple[bool, Any, Connec
     return outcomes
 
 
-_write_locks: dict[tuple[str, int], asyncio.Lock] = {}
+_write_locks: dict[tuple[Any, int], asyncio.Lock] = {}
 
 
-def _writers(database: str | int) -> asyncio.Lock:
+def _writers(database: Any) -> asyncio.Lock:
     key = (database, id(asyncio.get_running_loop()))
     if key not in _write_locks:
         _write_locks[key] = asyncio.Lock()

@@ -238,7 +238,8 @@ async def push(engine: Any, actor: Actor, mutations: list[Mutation], now: dateti
     """`first` runs at the start of the transaction (the sync's rate limit counts there: one
     write lock per request, not two); what it raises undoes the push. Pushes that queue behind
     one another are committed together (sql.write_together)."""
-    return await sql.write_together(engine, lambda connection: _push(connection, actor, mutations, now, new_id, first))
+    return await sql.write_together(engine, lambda connection: _push(connection, actor, mutations, now, new_id, first),
+                                    clock=actor.organisation_id)
 
 
 async def _push(connection: sql.Connection, actor: Actor, mutations: list[Mutation], now: datetime,
