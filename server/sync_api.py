@@ -72,7 +72,7 @@ async def sync(request: Request, clock: NamedDependency[Clock], data: JSONBody[S
         viewer = Viewer(user_id=user.id, organisation_id=user.organisation_id, role=user.role)
         page = await sync_store.pull(engine, viewer, data.cursor, data.limit or DEFAULT_PAGE, pushed, now)
         read = list(dict.fromkeys(audit.clients_in(page.changes)))
-        stale = not data.mutations and await sync_store.sync_due(engine, user.device_id, now)
+        stale = not data.mutations and sync_store.sync_due(user.device_synced_at, now)
         if read or stale:  # one more write at most, committed with the others queued (sql.write_together)
             async def bookkeeping(connection: sql.Connection) -> None:
                 if stale:

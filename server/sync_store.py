@@ -605,11 +605,9 @@ def _insert_sql(table: str, columns: Sequence[str]) -> str:
 # --- pull -----------------------------------------------------------------------------------------
 
 
-async def sync_due(engine: Any, device_id: UUID, now: datetime) -> bool:
-    """Whether the device's last sync time is older than a minute (read without a lock)."""
-    async with sql.transaction(engine, write=False) as connection:
-        row = await connection.fetchone("SELECT last_sync_at FROM device WHERE id = ?", connection.uuid(device_id))
-    return row is not None and (row[0] is None or sql.datetime_value(row[0]) <= now - TOUCH_INTERVAL)
+def sync_due(last_sync_at: datetime | None, now: datetime) -> bool:
+    """Whether a device's last sync time (read with its session) is older than a minute."""
+    return last_sync_at is None or last_sync_at <= now - TOUCH_INTERVAL
 
 
 async def mark_synced(connection: sql.Connection, device_id: UUID, now: datetime) -> None:

@@ -37,6 +37,7 @@ class CurrentUser(msgspec.Struct, frozen=True):
     ui_language: str
     pledge_signed_on: date | None = None
     device_id: UUID | None = None
+    device_synced_at: datetime | None = None  # read with the session: a sync needs no read of its own
 
     @property
     def may_see_client_data(self) -> bool:
@@ -215,10 +216,10 @@ def _expired(row: dict, now: datetime) -> bool:
     return idle > BROWSER_IDLE or now - row["created_at"] > BROWSER_ABSOLUTE
 
 
-_SESSION_COLUMNS = ("kind", "created_at", "last_seen_at", "device", "revoked_at", "id", "organisation_id", "username",
-                    "display_name", "role", "ui_language", "pledge_signed_on", "active")
+_SESSION_COLUMNS = ("kind", "created_at", "last_seen_at", "device", "revoked_at", "device_synced_at", "id", "organisation_id",
+                    "username", "display_name", "role", "ui_language", "pledge_signed_on", "active")
 _SESSION_SQL = (
-    "SELECT s.kind, s.created_at, s.last_seen_at, s.device, d.revoked_at, u.id, u.organisation, u.username, "
+    "SELECT s.kind, s.created_at, s.last_seen_at, s.device, d.revoked_at, d.last_sync_at, u.id, u.organisation, u.username, "
     "u.display_name, u.role, u.ui_language, u.pledge_signed_on, u.active "
     'FROM user_session s JOIN app_user u ON u.id = s."user" LEFT JOIN device d ON d.id = s.device WHERE s.token_hash = ?'
 )
@@ -234,7 +235,7 @@ async def load_session(token: str, now: datetime) -> LoadedSession:
     if found is None:
         return LoadedSession(None)
     row = dict(zip(_SESSION_COLUMNS, found))
-    for name in ("created_at", "last_seen_at", "revoked_at"):
+    for name in ("created_at", "last_seen_at", "revoked_at", "device_synced_at"):
         row[name] = sql.datetime_value(row[name])
     row["pledge_signed_on"] = sql.date_value(row["pledge_signed_on"])
     row["device"], row["id"], row["organisation_id"] = (
@@ -251,7 +252,7 @@ async def load_session(token: str, now: datetime) -> LoadedSession:
     user = CurrentUser(
         id=row["id"], organisation_id=row["organisation_id"], username=row["username"],
         display_name=row["display_name"], role=row["role"], ui_language=row["ui_language"],
-        pledge_signed_on=row["pledge_signed_on"], device_id=row["device"],
+        pledge_signed_on=row["pledge_signed_on"], device_id=row["device"], device_synced_at=row["device_synced_at"],
     )
     return LoadedSession(user)
 

@@ -390,3 +390,24 @@ async def test_a_transient_database_failure_applies_nothing_and_says_when_to_ret
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2"
     assert await Note.count() == 0
+
+
+async def test_a_device_that_only_pulls_records_its_sync_time_at_most_once_a_minute(phones, clock):
+    """The devices page shows when each phone last synced; a phone pulling every few seconds
+    writes that at most once a minute (the time comes with the session, not from a read of its own)."""
+    from server.accounts.tables import Device
+
+    def synced_at(rows):
+        return rows[0]["last_sync_at"]
+
+    phone = await phones()
+    device = Device.select(Device.last_sync_at).where(Device.id == phone.device_id)
+    await phone.pull_all()
+    first = synced_at(await device)
+    assert first == clock()
+    clock.advance(seconds=30)
+    await phone.sync()
+    assert synced_at(await device) == first  # within the minute: not written again
+    clock.advance(seconds=31)
+    await phone.sync()
+    assert synced_at(await device) == clock()
