@@ -77,11 +77,6 @@ def decode_cursor(cursor: str, organisation_id: UUID) -> int:
 # 0/1, JSON as text. PostgreSQL hands back UUIDs, dates and booleans typed, JSON as text.
 
 
-def _id(value: Any) -> UUID:
-    """Owners and organisations repeat on every row: server/sql.py remembers their conversion."""
-    return sql.uuid_value(value)
-
-
 def _bool(value: Any) -> bool:
     return bool(value)
 
@@ -123,7 +118,7 @@ class Reader:
             values[position] = convert(values[position])
         typed = self.typed
         return Record(
-            entity=self.entity, id=sql.uuid_value(values[0]), organisation_id=_id(values[1]), owner_id=_id(values[2]),
+            entity=self.entity, id=sql.uuid_value(values[0]), organisation_id=sql.uuid_value(values[1]), owner_id=sql.uuid_value(values[2]),
             version=values[3], fields=dict(zip(self.names, values[6:6 + len(self.names)])),
             field_versions=sql.json_value(values[-2], {}) if typed else {},
             field_authors=sql.json_value(values[-1], {}) if typed else {},
@@ -149,7 +144,8 @@ def conflict_record(row: Sequence[Any]) -> Record:
         "resolved": resolved_at is not None,
     }
     return Record(
-        entity="conflict", id=sql.uuid_value(conflict_id), organisation_id=_id(organisation), owner_id=_id(client_author),
+        entity="conflict", id=sql.uuid_value(conflict_id), organisation_id=sql.uuid_value(organisation),
+        owner_id=sql.uuid_value(client_author),
         version=version, fields=fields, field_versions={}, field_authors={}, seq=seq,
     )
 
@@ -450,8 +446,8 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
         seq += 1
         row = _conflict_row(connection, conflict, actor, plan, before, seq, stamp)
         conflicts.append(row)
-        client_author, record_owner = row[CONFLICT_COLUMNS.index("client_author")], row[CONFLICT_COLUMNS.index("record_owner")]
-        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None, _conflict_audience(client_author, record_owner)])
+        log.append([organisation_id, seq, "conflict", uuid(conflict.id), None,
+                    _conflict_audience(row[_CLIENT_AUTHOR], row[_RECORD_OWNER])])
     await connection.executemany(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
     for conflict_id, user_id in plan.resolved.items():
         seq += 1
@@ -534,6 +530,7 @@ async def _alert_coordination(connection: sql.Connection, actor: Actor, log_id: 
 
 CONFLICT_COLUMNS = ("id", "organisation", "entity", "record_id", "field", "base_version", "server_value", "server_author",
                     "client_value", "client_author", "client_device", "record_owner", "created_at", "version", "seq")
+_CLIENT_AUTHOR, _RECORD_OWNER = CONFLICT_COLUMNS.index("client_author"), CONFLICT_COLUMNS.index("record_owner")
 REVISION_COLUMNS = ("organisation", "entity", "record_id", "version", "op", "fields", "actor", "device", "at", "client_time")
 CHANGE_COLUMNS = ("organisation", "seq", "entity", "record_id", "before", "audience")
 DEVICE_PUSH_COLUMNS = ("id", "device", "first_id", "last_id", "results", "at")
