@@ -28,7 +28,7 @@ from server.events.views import EventController, own_certificate
 from server.home.views import healthz, start
 from server.messages.views import InboxController, MessageController
 from server.offline import views as offline_views
-from server.offline.static import static_file
+from server.offline.static import GZIP_FROM, static_file
 from server.privacy import retention
 from server.privacy import views as privacy_views
 from server.push import views as push_views
@@ -121,7 +121,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         # than level 6 in 20 % less time (docs/benchmarks.md). /static is gzipped once, at level 9
         # (server/offline/static.py); /api/sync is left to the reverse proxy, where compressing
         # costs the application's one core nothing.
-        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=4, minimum_size=1024,
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=4, minimum_size=GZIP_FROM,
                                              exclude=["^/api/sync", "^/static/"]),
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", 
 
 
 COMPRESSED_TYPES = ("text/", "image/svg+xml", "application/json", "application/manifest+json")
-MINIMUM_SIZE = 1024  # as the app's response compression: below it gzip saves next to nothing
+GZIP_FROM = 1024  # bytes; below that gzip saves next to nothing (server/app.py compresses pages from here too)
 
 
 class StaticFile:
@@ -40,7 +40,7 @@ class StaticFile:
         digest = hashlib.sha256(body).hexdigest()[:32]
         self.etag = f'"{digest}"'
         self.media_type = media_type
-        compress = media_type.startswith(COMPRESSED_TYPES) and len(body) >= MINIMUM_SIZE
+        compress = media_type.startswith(COMPRESSED_TYPES) and len(body) >= GZIP_FROM
         self.gzipped = gzip.compress(body, compresslevel=9, mtime=0) if compress else None
         self.gzipped_etag = f'"{digest}-gzip"'  # another representation, another tag
 
