@@ -1,11 +1,15 @@
 """The database: migrations applied before serving, durable SQLite, reachability."""
 
+import asyncio
 import sqlite3
+import threading
+from datetime import UTC, datetime
 
 import pytest
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from server import db
+from server import db, sql
 from server.settings import Settings
 
 from tests.conftest import SECRET
@@ -64,13 +68,6 @@ async def test_healthz_reports_an_unreachable_database_with_503(app, client):
 async def test_writes_that_queue_are_committed_together_and_a_failing_one_undoes_only_itself(app, monkeypatch):
     """Group commit (sql.write_together): queued writes share one transaction and one wait for
     the disk, each in a savepoint; every caller hears its own outcome, and only after COMMIT."""
-    import asyncio
-    from datetime import UTC, datetime
-
-    from piccolo.engine.postgres import PostgresEngine
-
-    from server import sql
-
     engine, batches = app.state.engine, []
     write_batch = sql._write_batch
 
@@ -106,9 +103,6 @@ async def test_a_lock_held_by_another_process_is_waited_for_without_stopping_the
     """sql.transaction runs SQLite statements on the event loop's thread, so it must not wait in
     SQLite's busy handler: it sleeps (asyncio) until the other writer is done, and after the
     engine's timeout says the database is locked."""
-    import asyncio
-
-    from server import sql
     from server.db import KeptSQLiteEngine
 
     other = sqlite3.connect(settings.sqlite_path, isolation_level=None)
@@ -143,10 +137,6 @@ async def test_writes_of_one_process_that_lock_one_clock_row_run_one_at_a_time(a
     organisation's clock row would otherwise hold a pooled connection, and with ten of them
     waiting the reads of every request waited too. A write that names no clock row (an
     access-log entry) does not wait behind them on PostgreSQL."""
-    import asyncio
-
-    from server import sql
-
     held, order = asyncio.Event(), []
 
     async def first(connection: sql.Connection) -> None:
@@ -181,11 +171,6 @@ async def test_writes_of_one_process_that_lock_one_clock_row_run_one_at_a_time(a
 async def test_a_long_read_runs_in_a_thread_while_the_app_answers(app):
     """Reports and exports read with inline=False: their statements run in a thread, so a
     quarter over 100,000 logs does not hold every volunteer's sync meanwhile."""
-    import asyncio
-    import threading
-
-    from server import sql
-
     release, inside = threading.Event(), asyncio.Event()
     loop = asyncio.get_running_loop()
 
