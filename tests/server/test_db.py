@@ -4,9 +4,10 @@ import asyncio
 import sqlite3
 import threading
 from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine
 
 from server import db, sql
@@ -165,6 +166,49 @@ async def test_writes_of_one_process_that_lock_one_clock_row_run_one_at_a_time(a
         held.set()
         await asyncio.gather(one, two, three)
     assert order.index("first ends") < order.index("second begins")
+
+
+async def test_a_read_sees_one_snapshot_and_writes_nothing(app, backend, monkeypatch):
+    """A read transaction (a pull, a page) sees the database as it was at its first statement,
+    whatever commits meanwhile; on PostgreSQL it is REPEATABLE READ and READ ONLY from its BEGIN,
+    one statement, not a BEGIN and a SET TRANSACTION after it."""
+    engine, now, go = app.state.engine, datetime(2026, 12, 1, tzinfo=UTC), asyncio.Event()
+
+    async def another_request() -> None:  # a task of its own, begun outside the read
+        await go.wait()
+        async with sql.transaction(engine, write=True) as writing:
+            await writing.execute("INSERT INTO organisation (id, name, created_at) VALUES (?, ?, ?)",
+                                  writing.uuid(uuid4()), "Neu", writing.timestamp(now))
+
+    meanwhile = asyncio.create_task(another_request())
+    async with sql.transaction(engine, write=False) as reading:
+        before = (await reading.fetchone("SELECT count(*) FROM organisation"))[0]
+        go.set()
+        await meanwhile
+        assert (await reading.fetchone("SELECT count(*) FROM organisation"))[0] == before
+        if backend == "postgres":
+            assert (await reading.fetchone("SHOW transaction_isolation"))[0] == "repeatable read"
+            assert (await reading.fetchone("SHOW transaction_read_only"))[0] == "on"
+    async with sql.transaction(engine, write=False) as reading:
+        assert (await reading.fetchone("SELECT count(*) FROM organisation"))[0] == before + 1
+    if backend == "postgres":
+        statements: list[str] = []
+        get_connection = PostgresTransaction.get_connection
+
+        async def logging_connection(transaction):  # the pool's connection, logging what it is sent
+            connection = await get_connection(transaction)
+            connection.add_query_logger(lambda query: statements.append(query.query))
+            return connection
+
+        monkeypatch.setattr(PostgresTransaction, "get_connection", logging_connection)
+        async with sql.transaction(engine, write=False) as reading:
+            await reading.fetch("SELECT 1")
+        monkeypatch.undo()
+        assert [q.split(";")[0] for q in statements[:3]] == ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "SELECT 1",
+                                                           "COMMIT"]  # then the pool's reset of the connection
+        with pytest.raises(Exception, match="read-only"):
+            async with sql.transaction(engine, write=False) as reading:
+                await reading.execute("UPDATE organisation SET name = name")
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
