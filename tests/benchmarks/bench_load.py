@@ -12,8 +12,11 @@ answered 503 wait for Retry-After and send the same mutations again, as the app 
 Afterwards the database is read directly: every acknowledged mutation must be there exactly once
 (each created record once, with one revision; each shared note with one revision per applied or
 merged edit and one conflict row per conflicting answer). The baseline in the same run: the same
-phones each asking `GET /healthz` at the same moment. Bounded: 127.0.0.1 only, at most 2,000
-phones, every request with a timeout, the whole run stopped after --time-limit seconds.
+phones each asking `GET /healthz` at the same moment; and the floor of this machine and of the
+load generator: the same phones asking a bare Litestar "hello world" (uvicorn, as many workers)
+as many times, one after the other, as they asked /api/sync in the burst. Bounded: 127.0.0.1
+only, at most 2,000 phones, every request with a timeout, the whole run stopped after
+--time-limit seconds.
 Writes tests/benchmarks/results/load-<database>-<workers>w.json.
 """
 
@@ -40,6 +43,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_pages import HELLO  # noqa: E402  the bare Litestar "hello world" both benchmarks measure against
 RESULTS = Path(__file__).parent / "results"
 SHARED = 4  # notes each pair of phones edits at once
 PASSWORD = "load-test-password"
@@ -266,6 +271,60 @@ async def _baseline(phones: list[Phone]) -> list[float]:
     return latencies
 
 
+async def _hello_burst(base: str, requests: list[int]) -> tuple[list[float], float]:
+    """The floor of the machine and the load generator: as many phones as in the burst, each
+    asking a bare Litestar "hello world" as many times, one after the other, as it asked
+    /api/sync in the burst, all at the same moment."""
+    clients = [httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1)) for _ in requests]
+    start, latencies = asyncio.Event(), []
+
+    async def one(http: httpx.AsyncClient, count: int) -> None:
+        await start.wait()
+        for _ in range(count):
+            began = time.perf_counter()
+            (await http.get("/")).raise_for_status()
+            latencies.append(time.perf_counter() - began)
+
+    try:
+        await asyncio.gather(*(http.get("/") for http in clients))  # connected, as the phones were
+        tasks = [asyncio.create_task(one(http, count)) for http, count in zip(clients, requests)]
+        await asyncio.sleep(0.5)
+        began = time.perf_counter()
+        start.set()
+        await asyncio.gather(*tasks)
+        return latencies, time.perf_counter() - began
+    finally:
+        for http in clients:
+            await http.aclose()
+
+
+def _hello_world(args, requests: list[int]) -> dict:
+    """The same burst against a bare Litestar "hello world" on uvicorn with as many workers."""
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "hello_app.py").write_text(HELLO)
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "hello_app:app", "--app-dir", folder, "--port", str(port),
+                                   "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+                                  stdout=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(base + "/", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise SystemExit("the hello world did not start")
+                    time.sleep(0.2)
+            latencies, burst = asyncio.run(_hello_burst(base, requests))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return {"hello world, same burst: requests": len(latencies), "hello world, same burst: s": round(burst, 2),
+            "hello world, same burst: p99 ms": round(percentile(latencies, 0.99) * 1000, 1)}
+
+
 def _cpu_seconds(pids: list[int]) -> float:
     """User and system CPU time of these processes so far (utime and stime of /proc/PID/stat)."""
     total = 0
@@ -353,6 +412,8 @@ def main() -> None:
                 server.wait(timeout=30)
         phones = results.pop("_phones")
         checked = _verify(phones)
+        results.update(_hello_world(args, [len(phone.latencies) for phone in phones]))
+        results["sync p99 / hello world p99"] = round(results["sync p99 ms"] / results["hello world, same burst: p99 ms"], 1)
         if admin_dsn:
             subprocess.run(["psql", admin_dsn, "-qc", f'DROP DATABASE "{name}" WITH (FORCE)'], check=True)
     results["answers"] = checked["statuses"]
