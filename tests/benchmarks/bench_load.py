@@ -334,6 +334,18 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu() -> float:
+    """CPU time so far of this machine's PostgreSQL processes (0 where none can be read)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split(" (", 1)[1].startswith("postgres)"):
+                total += _cpu_seconds([int(stat.parent.name)])
+        except (OSError, IndexError):  # gone meanwhile, or not ours to read
+            pass
+    return total
+
+
 async def _run(args, base: str, server_pid: int) -> dict:
     volunteers = args.phones // 2
     phones = [Phone(base, f"lotse{n // 2}") for n in range(volunteers * 2)]
@@ -354,16 +366,18 @@ async def _run(args, base: str, server_pid: int) -> dict:
         await second.pull_all(measure=False)
     await asyncio.gather(*(phone.pull_all(measure=False) for phone in phones[::2]))
     baseline = await _baseline(phones)
-    server_cpu, own_cpu = _cpu_seconds(_server_pids(server_pid)), time.process_time()
+    server_cpu, own_cpu, database_cpu = _cpu_seconds(_server_pids(server_pid)), time.process_time(), _database_cpu()
     burst = await _burst(phones, shared, args.mutations)
     server_cpu, own_cpu = _cpu_seconds(_server_pids(server_pid)) - server_cpu, time.process_time() - own_cpu
+    database_cpu = _database_cpu() - database_cpu
     for phone in phones:
         await phone.http.aclose()
     latencies = [value for phone in phones for value in phone.latencies]
     return {
         "phones": len(phones), "mutations per phone": args.mutations, "signing in, s (8 at a time)": round(signing_in, 1),
         "burst, s": round(burst, 2), "server CPU in the burst, s": round(server_cpu, 2),
-        "load generator CPU in the burst, s": round(own_cpu, 2), "sync requests": len(latencies),
+        "load generator CPU in the burst, s": round(own_cpu, 2),
+        "PostgreSQL's processes' CPU in the burst, s": round(database_cpu, 2) if args.postgres else None, "sync requests": len(latencies),
         "sync p50 ms": round(statistics.median(latencies) * 1000, 1),
         "sync p95 ms": round(percentile(latencies, 0.95) * 1000, 1),
         "sync p99 ms": round(percentile(latencies, 0.99) * 1000, 1),
