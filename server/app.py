@@ -74,7 +74,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> Litestar:
         # in tests/benchmarks/bench_sync.py: push about 10 %, pull about 25 % faster.
         gc.set_threshold(50_000, 20, 50)
         if settings.uses_postgres:
-            await engine.start_connection_pool(min_size=1, max_size=10)
+            await engine.start_connection_pool(min_size=1, max_size=10, reset=sql.nothing_to_reset)
         await app.state.pokes.start(engine, settings.database_url or None)
 
         await current_key(clock())  # the first start of an installation makes its VAPID key

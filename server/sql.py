@@ -52,6 +52,14 @@ def _numbered(sql: str) -> str:
     return "".join(part + (f"${n}" if n < len(parts) else "") for n, part in enumerate(parts, start=1))
 
 
+async def nothing_to_reset(connection: Any) -> None:
+    """The pool's reset of a PostgreSQL connection handed back (asyncpg's `reset`). asyncpg rolls
+    back what was left open and drops listeners first anyway; its default reset then sends one
+    more statement (advisory locks, cursors, LISTEN, settings) after every transaction. None of
+    that state is ever made on a pooled connection here: settings are SET LOCAL, and the pokes
+    LISTEN on a connection of their own (server/pokes.py)."""
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -233,13 +241,14 @@ async def write_together(engine: Any, work: Callable[[Connection], Awaitable[T]]
     reaches only its own caller — and one COMMIT, one wait for the disk, ends them all (group
     commit: a push's COMMIT cost ~1 ms of the event loop's time, most of it waiting for the
     disk). Nobody hears back before the COMMIT, so an answer still means the data is on disk.
-    On PostgreSQL, each is a transaction of its own. Those that name the same `clock` (the
-    organisation whose clock row they lock, R2) run one at a time in this process: each would
-    otherwise wait for the row holding a pooled connection, while the reads of every request
-    (sessions, pulls) waited for a free one (bench_load.py with two workers: reads waited 0.4 s
-    on average). Writes that name no clock row do not queue behind them."""
+    On PostgreSQL, each is a transaction of its own. Of those that name the same `clock` (the
+    organisation whose clock row they lock, R2) at most CLOCK_WRITERS run at once in this
+    process: the others would wait for the row holding a pooled connection each, while the reads
+    of every request (sessions, pulls) waited for a free one (bench_load.py with two workers:
+    reads waited 0.4 s on average when every push held the row from its start). Writes that name
+    no clock row do not queue behind them."""
     if isinstance(engine, PostgresEngine):
-        async with _writers((id(engine), clock)) if clock is not None else contextlib.nullcontext():
+        async with _clock_writers(engine, clock) if clock is not None else contextlib.nullcontext():
             async with transaction(engine, write=True) as connection:
                 return await work(connection)
     loop = asyncio.get_running_loop()
@@ -305,6 +314,19 @@ async def _write_batch(engine: Any, batch: list) -> list[tuple[bool, Any, Connec
     except Exception as error:
         return [(False, error, None) for _ in batch]
     return outcomes
+
+
+# A push holds its organisation's clock row only for its last few statements (sync_store._take_seqs):
+# a few at once keep both the row and the database busy, and leave the pool (10) to the reads.
+CLOCK_WRITERS = 3
+_clock_slots: dict[tuple[int, Any, int], asyncio.Semaphore] = {}
+
+
+def _clock_writers(engine: Any, clock: Any) -> asyncio.Semaphore:
+    key = (id(engine), clock, id(asyncio.get_running_loop()))
+    if key not in _clock_slots:
+        _clock_slots[key] = asyncio.Semaphore(CLOCK_WRITERS)
+    return _clock_slots[key]
 
 
 _write_locks: dict[tuple[Any, int], asyncio.Lock] = {}

@@ -1,8 +1,9 @@
 """Rows of synced records <-> the engine's types; a push written in one transaction, a pull paged.
 
 Hot paths batch and speak plain SQL (server/sql.py): a push of 500 mutations reads each table
-once and writes each with one executemany, inside one transaction that holds the organisation's
-clock row (R2); a pull reads one snapshot and converts only the values it must.
+once and writes each with one executemany, in one transaction that takes the organisation's
+clock row (R2) last, for the writes that need its seqs; a pull reads one snapshot and converts
+only the values it must.
 """
 
 from __future__ import annotations
@@ -180,16 +181,21 @@ async def load_records(engine: Any, keys: Iterable[Key]) -> dict[Key, Record]:
         return await _load_records(connection, keys)
 
 
-async def _load_records(connection: sql.Connection, keys: Iterable[Key]) -> dict[Key, Record]:
+async def _load_records(connection: sql.Connection, keys: Iterable[Key], lock: bool = False) -> dict[Key, Record]:
+    """`lock`: a writer's read; on PostgreSQL the rows stay locked to its COMMIT, taken table by
+    table and in the order of their ids, as every writer takes them (no two wait for each other)."""
     by_entity: dict[str, set[UUID]] = {}
     for entity, record_id in keys:
         if entity in TABLES:
             by_entity.setdefault(entity, set()).add(record_id)
     records = {}
-    for entity, ids in by_entity.items():
+    for entity in TABLES:
+        if entity not in by_entity:
+            continue
         reader = READERS[entity]
-        condition, args = connection.one_of("id", ids)
-        for row in await connection.fetch(f'SELECT {reader.select} FROM "{reader.table}" WHERE {condition}', *args):
+        condition, args = connection.one_of("id", by_entity[entity])
+        locking = " ORDER BY id FOR UPDATE" if lock and connection.postgres else ""
+        for row in await connection.fetch(f'SELECT {reader.select} FROM "{reader.table}" WHERE {condition}{locking}', *args):
             record = reader.record(row)
             records[(entity, record.id)] = record
     return records
@@ -209,16 +215,27 @@ async def _take_clock(connection: sql.Connection, organisation_id: UUID) -> int:
     return row[0]
 
 
+async def _take_seqs(connection: sql.Connection, organisation_id: UUID, count: int) -> int:
+    """Lock the organisation's clock row for this transaction and take `count` seqs from it, in
+    one statement; returns the seq before the first of them. A writer takes it last, once its
+    other rows are locked and written, so that the row every writer of the organisation waits
+    for is held only for the writes that need a seq and the COMMIT."""
+    row = await connection.fetchone(
+        "INSERT INTO sync_clock (organisation, seq, horizon) VALUES (?, ?, 0) "
+        "ON CONFLICT (organisation) DO UPDATE SET seq = sync_clock.seq + excluded.seq RETURNING seq",
+        organisation_id, count)
+    return row[0] - count
+
+
 async def touch(connection: sql.Connection, organisation_id: UUID, keys: Iterable[tuple[str, UUID]]) -> None:
     """Log a change of read-only copies (server/feed.py) in the transaction that made it (R2)."""
     keys = list(dict.fromkeys(keys))
     if not keys:
         return
-    seq = await _take_clock(connection, organisation_id)
+    seq = await _take_seqs(connection, organisation_id, len(keys))
     uuid, organisation = connection.uuid, connection.uuid(organisation_id)
     rows = [[organisation, seq + n, entity, uuid(record_id), None, None] for n, (entity, record_id) in enumerate(keys, start=1)]
     await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), rows)
-    await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq + len(keys), organisation)
     pokes.announce(connection, organisation_id, None)  # read-only copies may reach anyone's phone
 
 
@@ -242,13 +259,15 @@ async def _push(connection: sql.Connection, actor: Actor, mutations: list[Mutati
                 new_id: Callable[[], UUID], first: Callable[[sql.Connection], Awaitable[None]] | None) -> Pushed:
     if first is not None:
         await first(connection)
-    seq = await _take_clock(connection, actor.organisation_id)
+    # Every writer locks in one order: the device's row, the records, the conflicts, and the
+    # organisation's clock row last (_take_seqs). On SQLite the transaction holds the database's
+    # write lock from its BEGIN anyway.
     done, last = await _device_state(connection, actor, mutations)
+    records = await _load_records(connection, ((m.entity, m.id) for m in mutations), lock=True)
     answers = [m for m in mutations if m.entity == "offer" and m.mutation_id not in done]
     if answers:  # answered here, and handed to the engine as done: it only keeps their place
+        await _take_clock(connection, actor.organisation_id)  # the first acceptance wins: one answer at a time
         done = {**done, **await _answer_offers(connection, actor, answers, now)}
-        seq = await _take_clock(connection, actor.organisation_id)  # the answers took seqs
-    records = await _load_records(connection, ((m.entity, m.id) for m in mutations))
     bases = await _load_bases(connection, needed_bases(m for m in mutations if m.mutation_id not in done), records)
     resolving = {c for m in mutations for c in m.resolves}
     open_conflicts = await _open_conflicts(connection, resolving, actor.organisation_id)
@@ -256,8 +275,8 @@ async def _push(connection: sql.Connection, actor: Actor, mutations: list[Mutati
         mutations, actor=actor, records=records, done=done, last_mutation_id=last, bases=bases,
         open_conflicts=open_conflicts, now=now, new_id=new_id,
     )
-    last_seq = await _write(connection, actor, plan, records, seq, now)
-    return Pushed(results=plan.results, records=plan.written, first_seq=seq, last_seq=last_seq)
+    first_seq, last_seq = await _write(connection, actor, plan, records, now)
+    return Pushed(results=plan.results, records=plan.written, first_seq=first_seq, last_seq=last_seq)
 
 
 # Free text that erasure and retention blank; a note is ended too (a tombstone its devices delete).
@@ -270,7 +289,7 @@ async def scrub(connection: sql.Connection, organisation_id: UUID, keys: Iterabl
     transaction: a new version and seq each, logged in the change log (R2) with a revision (R13),
     so that devices receive the blanked log or the note's deletion at their next sync. The text
     leaves their earlier revisions and their conflicts too. Returns how many records changed."""
-    records = await _load_records(connection, keys)
+    records = await _load_records(connection, keys, lock=True)  # before the clock row, as a push takes them
     records = {key: r for key, r in records.items() if r.organisation_id == organisation_id}
     if not records:
         return 0
@@ -363,8 +382,11 @@ async def _answer_offers(connection: sql.Connection, actor: Actor, answers: list
 async def _device_state(connection: sql.Connection, actor: Actor, mutations: list[Mutation]) -> tuple[dict[int, Result], int]:
     if actor.device_id is None:  # a web form: no device, no outbox to replay
         return {}, 0
+    # The device's row first, locked on PostgreSQL: the same outbox sent twice at once (a retry
+    # while the first is still written) waits here, then finds the first one's stored results.
+    locking = " FOR UPDATE" if connection.postgres else ""
+    row = await connection.fetchone(f"SELECT last_mutation_id FROM device WHERE id = ?{locking}", actor.device_id)
     done = await _stored_results(connection, actor.device_id, [m.mutation_id for m in mutations])
-    row = await connection.fetchone("SELECT last_mutation_id FROM device WHERE id = ?", actor.device_id)
     return done, row[0] if row else 0
 
 
@@ -417,18 +439,46 @@ async def _open_conflicts(connection: sql.Connection, ids: set[UUID], organisati
     if not ids:
         return {}
     condition, args = connection.one_of("id", ids)
+    locking = " ORDER BY id FOR UPDATE" if connection.postgres else ""
     rows = await connection.fetch(
-        f"SELECT id, entity, record_id FROM sync_conflict WHERE {condition} AND resolved_at IS NULL AND organisation = ?",
+        f"SELECT id, entity, record_id FROM sync_conflict WHERE {condition} AND resolved_at IS NULL AND organisation = ?{locking}",
         *args, organisation_id)
     return {sql.uuid_value(conflict_id): (entity, sql.uuid_value(record_id)) for conflict_id, entity, record_id in rows}
 
 
-async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], seq: int, now: datetime) -> int:
-    """Write the plan; the records take seqs after `seq`. Returns the last seq taken."""
-    log: list[list[Any]] = []
+async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> tuple[int, int]:
+    """Write the plan: first what needs no seq, then the clock row's seqs for the records and
+    conflicts, taken in one statement, and what needs them. Returns (the seq before the first
+    taken, the last taken); the same twice when nothing took one."""
     uuid, stamp = connection.uuid, connection.timestamp(now)
     organisation_id = uuid(actor.organisation_id)
+    revisions = [
+        [organisation_id, r.entity, uuid(r.record_id), r.version, r.op, _encode(r.fields), uuid(r.actor), uuid(r.device),
+         stamp, connection.timestamp(r.client_time)]
+        for r in plan.revisions
+    ]
+    await connection.executemany(_insert_sql("revision", REVISION_COLUMNS), revisions)
+    if actor.device_id is not None and plan.fresh:
+        ids = [r.mutation_id for r in plan.fresh]
+        first, last = min(ids), max(ids)
+        device_id = uuid(actor.device_id)
+        await connection.execute(_insert_sql("device_push", DEVICE_PUSH_COLUMNS),
+                                 f"{actor.device_id}:{first}", device_id, first, last, _encode(plan.fresh), stamp)
+        await connection.execute(
+            "UPDATE device SET last_mutation_id = ?, last_sync_at = ? WHERE id = ? AND last_mutation_id < ?",
+            last, stamp, device_id, last)
+    await _alert(connection, actor, plan, before, now)
+    resolved = []
+    for conflict_id, user_id in plan.resolved.items():
+        client_author, record_owner = await connection.fetchone(
+            "SELECT client_author, record_owner FROM sync_conflict WHERE id = ?", uuid(conflict_id))
+        resolved.append((conflict_id, user_id, client_author, record_owner))
+    count = len(plan.written) + len(plan.conflicts) + len(resolved)
+    if not count:
+        return 0, 0
     heard = {record.owner_id for record in plan.written.values()}  # whose open apps are poked
+    seq = first_seq = await _take_seqs(connection, actor.organisation_id, count)
+    log: list[list[Any]] = []
     for entity in TABLES:
         rows = []
         for (written_entity, record_id), record in plan.written.items():
@@ -449,10 +499,8 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
         log.append([organisation_id, seq, "conflict", uuid(conflict.id), None,
                     _conflict_audience(row[_CLIENT_AUTHOR], row[_RECORD_OWNER])])
     await connection.executemany(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
-    for conflict_id, user_id in plan.resolved.items():
+    for conflict_id, user_id, client_author, record_owner in resolved:
         seq += 1
-        client_author, record_owner = await connection.fetchone(
-            "SELECT client_author, record_owner FROM sync_conflict WHERE id = ?", uuid(conflict_id))
         await connection.execute(
             "UPDATE sync_conflict SET resolved_at = ?, resolved_by = ?, version = version + 1, seq = ? WHERE id = ?",
             stamp, uuid(user_id), seq, uuid(conflict_id))
@@ -460,27 +508,10 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
         heard |= {client_author, record_owner}
         log.append([organisation_id, seq, "conflict", uuid(conflict_id), _encode(audience),
                     _conflict_audience(client_author, record_owner)])
-    revisions = [
-        [organisation_id, r.entity, uuid(r.record_id), r.version, r.op, _encode(r.fields), uuid(r.actor), uuid(r.device),
-         stamp, connection.timestamp(r.client_time)]
-        for r in plan.revisions
-    ]
-    await connection.executemany(_insert_sql("revision", REVISION_COLUMNS), revisions)
     await connection.executemany(_insert_sql("change_log", CHANGE_COLUMNS), log)
-    if actor.device_id is not None and plan.fresh:
-        ids = [r.mutation_id for r in plan.fresh]
-        first, last = min(ids), max(ids)
-        device_id = uuid(actor.device_id)
-        await connection.execute(_insert_sql("device_push", DEVICE_PUSH_COLUMNS),
-                                 f"{actor.device_id}:{first}", device_id, first, last, _encode(plan.fresh), stamp)
-        await connection.execute(
-            "UPDATE device SET last_mutation_id = ?, last_sync_at = ? WHERE id = ? AND last_mutation_id < ?",
-            last, stamp, device_id, last)
-    await connection.execute("UPDATE sync_clock SET seq = ? WHERE organisation = ?", seq, organisation_id)
-    await _alert(connection, actor, plan, before, now)
     heard |= {_owner(c, plan, before) for c in plan.conflicts}
     pokes.announce(connection, actor.organisation_id, heard, actor.device_id)
-    return seq
+    return first_seq, seq
 
 
 def _one_audience(connection: sql.Connection, record: Record, previous: Record | None) -> Any:
