@@ -319,24 +319,23 @@ async def _write_batch(engine: Any, batch: list) -> list[tuple[bool, Any, Connec
 # A push holds its organisation's clock row only for its last few statements (sync_store._take_seqs):
 # a few at once keep both the row and the database busy, and leave the pool (10) to the reads.
 CLOCK_WRITERS = 3
-_clock_slots: dict[tuple[int, Any, int], asyncio.Semaphore] = {}
+_per_loop: dict[tuple[Any, int], Any] = {}
+
+
+def _one_per_loop(key: Any, make: Callable[[], T]) -> T:
+    """The lock or semaphore of this key in the running event loop (tests run a loop each)."""
+    full = (key, id(asyncio.get_running_loop()))
+    if full not in _per_loop:
+        _per_loop[full] = make()
+    return _per_loop[full]
+
+
+def _writers(database: str) -> asyncio.Lock:
+    return _one_per_loop(("writers", database), asyncio.Lock)
 
 
 def _clock_writers(engine: Any, clock: Any) -> asyncio.Semaphore:
-    key = (id(engine), clock, id(asyncio.get_running_loop()))
-    if key not in _clock_slots:
-        _clock_slots[key] = asyncio.Semaphore(CLOCK_WRITERS)
-    return _clock_slots[key]
-
-
-_write_locks: dict[tuple[Any, int], asyncio.Lock] = {}
-
-
-def _writers(database: Any) -> asyncio.Lock:
-    key = (database, id(asyncio.get_running_loop()))
-    if key not in _write_locks:
-        _write_locks[key] = asyncio.Lock()
-    return _write_locks[key]
+    return _one_per_loop(("clock", id(engine), clock), lambda: asyncio.Semaphore(CLOCK_WRITERS))
 
 
 # Opening a SQLite connection reads the schema: while the app runs, a few are kept open (a
