@@ -189,12 +189,12 @@ async def _load_records(connection: sql.Connection, keys: Iterable[Key], lock: b
         if entity in TABLES:
             by_entity.setdefault(entity, set()).add(record_id)
     records = {}
+    locking = " ORDER BY id FOR UPDATE" if lock and connection.postgres else ""
     for entity in TABLES:
         if entity not in by_entity:
             continue
         reader = READERS[entity]
         condition, args = connection.one_of("id", by_entity[entity])
-        locking = " ORDER BY id FOR UPDATE" if lock and connection.postgres else ""
         for row in await connection.fetch(f'SELECT {reader.select} FROM "{reader.table}" WHERE {condition}{locking}', *args):
             record = reader.record(row)
             records[(entity, record.id)] = record
@@ -204,22 +204,14 @@ async def _load_records(connection: sql.Connection, keys: Iterable[Key], lock: b
 # --- push ---------------------------------------------------------------------------------------
 
 
-async def _take_clock(connection: sql.Connection, organisation_id: UUID) -> int:
-    """Lock the organisation's clock row for this transaction (R2); returns its seq. On SQLite
-    the transaction already holds the database's write lock."""
-    # One statement: the row made if missing, else locked (ON CONFLICT DO UPDATE locks it on
-    # PostgreSQL, as FOR UPDATE would), and its seq read. The lock is held to the COMMIT.
-    row = await connection.fetchone(
-        "INSERT INTO sync_clock (organisation, seq, horizon) VALUES (?, 0, 0) "
-        "ON CONFLICT (organisation) DO UPDATE SET seq = sync_clock.seq RETURNING seq", organisation_id)
-    return row[0]
-
-
 async def _take_seqs(connection: sql.Connection, organisation_id: UUID, count: int) -> int:
-    """Lock the organisation's clock row for this transaction and take `count` seqs from it, in
-    one statement; returns the seq before the first of them. A writer takes it last, once its
-    other rows are locked and written, so that the row every writer of the organisation waits
-    for is held only for the writes that need a seq and the COMMIT."""
+    """Lock the organisation's clock row for this transaction (R2) and take `count` seqs from it,
+    in one statement; returns the seq before the first of them (with count 0: the row locked
+    and its seq read). The row is made if missing, else locked (ON CONFLICT DO UPDATE locks it
+    on PostgreSQL, as FOR UPDATE would) to the COMMIT; on SQLite the transaction holds the
+    database's write lock anyway. A writer takes it last, once its other rows are locked and
+    written, so that the row every writer of the organisation waits for is held only for the
+    writes that need a seq and the COMMIT."""
     row = await connection.fetchone(
         "INSERT INTO sync_clock (organisation, seq, horizon) VALUES (?, ?, 0) "
         "ON CONFLICT (organisation) DO UPDATE SET seq = sync_clock.seq + excluded.seq RETURNING seq",
@@ -266,16 +258,16 @@ async def _push(connection: sql.Connection, actor: Actor, mutations: list[Mutati
     records = await _load_records(connection, ((m.entity, m.id) for m in mutations), lock=True)
     answers = [m for m in mutations if m.entity == "offer" and m.mutation_id not in done]
     if answers:  # answered here, and handed to the engine as done: it only keeps their place
-        await _take_clock(connection, actor.organisation_id)  # the first acceptance wins: one answer at a time
+        await _take_seqs(connection, actor.organisation_id, 0)  # the first acceptance wins: one answer at a time
         done = {**done, **await _answer_offers(connection, actor, answers, now)}
     bases = await _load_bases(connection, needed_bases(m for m in mutations if m.mutation_id not in done), records)
     resolving = {c for m in mutations for c in m.resolves}
-    open_conflicts = await _open_conflicts(connection, resolving, actor.organisation_id)
+    open_conflicts, parties = await _open_conflicts(connection, resolving, actor.organisation_id)
     plan = plan_push(
         mutations, actor=actor, records=records, done=done, last_mutation_id=last, bases=bases,
         open_conflicts=open_conflicts, now=now, new_id=new_id,
     )
-    first_seq, last_seq = await _write(connection, actor, plan, records, now)
+    first_seq, last_seq = await _write(connection, actor, plan, records, parties, now)
     return Pushed(results=plan.results, records=plan.written, first_seq=first_seq, last_seq=last_seq)
 
 
@@ -293,7 +285,7 @@ async def scrub(connection: sql.Connection, organisation_id: UUID, keys: Iterabl
     records = {key: r for key, r in records.items() if r.organisation_id == organisation_id}
     if not records:
         return 0
-    seq = await _take_clock(connection, organisation_id)
+    seq = await _take_seqs(connection, organisation_id, 0)  # how many it takes is known at the end
     uuid, stamp, tag = connection.uuid, connection.timestamp(now), f"{author_id}:"
     rows: dict[str, list] = {entity: [] for entity in TABLES}
     log, revisions = [], []
@@ -435,21 +427,27 @@ async def _load_bases(connection: sql.Connection, needed: set, records: dict[Key
     return bases
 
 
-async def _open_conflicts(connection: sql.Connection, ids: set[UUID], organisation_id: UUID) -> dict[UUID, Key]:
+async def _open_conflicts(connection: sql.Connection, ids: set[UUID], organisation_id: UUID) -> tuple[dict[UUID, Key], dict]:
+    """The open conflicts among `ids`, locked on PostgreSQL: each one's record, for the engine,
+    and its (client author, record owner), whom its resolution concerns."""
     if not ids:
-        return {}
+        return {}, {}
     condition, args = connection.one_of("id", ids)
     locking = " ORDER BY id FOR UPDATE" if connection.postgres else ""
     rows = await connection.fetch(
-        f"SELECT id, entity, record_id FROM sync_conflict WHERE {condition} AND resolved_at IS NULL AND organisation = ?{locking}",
-        *args, organisation_id)
-    return {sql.uuid_value(conflict_id): (entity, sql.uuid_value(record_id)) for conflict_id, entity, record_id in rows}
+        f"SELECT id, entity, record_id, client_author, record_owner FROM sync_conflict "
+        f"WHERE {condition} AND resolved_at IS NULL AND organisation = ?{locking}", *args, organisation_id)
+    found = {sql.uuid_value(conflict_id): ((entity, sql.uuid_value(record_id)), (author, owner))
+             for conflict_id, entity, record_id, author, owner in rows}
+    return {c: key for c, (key, _) in found.items()}, {c: parties for c, (_, parties) in found.items()}
 
 
-async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], now: datetime) -> tuple[int, int]:
+async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: dict[Key, Record], parties: dict,
+                 now: datetime) -> tuple[int, int]:
     """Write the plan: first what needs no seq, then the clock row's seqs for the records and
-    conflicts, taken in one statement, and what needs them. Returns (the seq before the first
-    taken, the last taken); the same twice when nothing took one."""
+    conflicts, taken in one statement, and what needs them. `parties`: the (client author,
+    record owner) of each conflict it resolves (_open_conflicts). Returns (the seq before the
+    first taken, the last taken); the same twice when nothing took one."""
     uuid, stamp = connection.uuid, connection.timestamp(now)
     organisation_id = uuid(actor.organisation_id)
     revisions = [
@@ -468,12 +466,7 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
             "UPDATE device SET last_mutation_id = ?, last_sync_at = ? WHERE id = ? AND last_mutation_id < ?",
             last, stamp, device_id, last)
     await _alert(connection, actor, plan, before, now)
-    resolved = []
-    for conflict_id, user_id in plan.resolved.items():
-        client_author, record_owner = await connection.fetchone(
-            "SELECT client_author, record_owner FROM sync_conflict WHERE id = ?", uuid(conflict_id))
-        resolved.append((conflict_id, user_id, client_author, record_owner))
-    count = len(plan.written) + len(plan.conflicts) + len(resolved)
+    count = len(plan.written) + len(plan.conflicts) + len(plan.resolved)
     if not count:
         return 0, 0
     heard = {record.owner_id for record in plan.written.values()}  # whose open apps are poked
@@ -499,7 +492,8 @@ async def _write(connection: sql.Connection, actor: Actor, plan: Plan, before: d
         log.append([organisation_id, seq, "conflict", uuid(conflict.id), None,
                     _conflict_audience(row[_CLIENT_AUTHOR], row[_RECORD_OWNER])])
     await connection.executemany(_insert_sql("sync_conflict", CONFLICT_COLUMNS), conflicts)
-    for conflict_id, user_id, client_author, record_owner in resolved:
+    for conflict_id, user_id in plan.resolved.items():
+        client_author, record_owner = parties[conflict_id]
         seq += 1
         await connection.execute(
             "UPDATE sync_conflict SET resolved_at = ?, resolved_by = ?, version = version + 1, seq = ? WHERE id = ?",
