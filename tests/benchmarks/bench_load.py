@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,16 +43,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_pages import HELLO  # noqa: E402  the bare Litestar "hello world" both benchmarks measure against
+from bench_pages import start_hello_world, wait_up  # noqa: E402
+from tests.e2e.conftest import _free_port  # noqa: E402  the bare Litestar "hello world" both measure against
 RESULTS = Path(__file__).parent / "results"
 SHARED = 4  # notes each pair of phones edits at once
 PASSWORD = "load-test-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -301,22 +295,11 @@ async def _hello_burst(base: str, requests: list[int]) -> tuple[list[float], flo
 def _hello_world(args, requests: list[int]) -> dict:
     """The same burst against a bare Litestar "hello world" on uvicorn with as many workers."""
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "hello_app.py").write_text(HELLO)
         port = _free_port()
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "hello_app:app", "--app-dir", folder, "--port", str(port),
-                                   "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-                                  stdout=subprocess.DEVNULL)
+        server = start_hello_world(folder, port, args.workers)
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(base + "/", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the hello world did not start")
-                    time.sleep(0.2)
+            wait_up(base + "/", server)
             latencies, burst = asyncio.run(_hello_burst(base, requests))
         finally:
             server.terminate()

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tests.e2e.conftest import _free_port  # noqa: E402
 RESULTS = Path(__file__).parent / "results"
 HELLO = '''
 from litestar import Litestar, get
@@ -40,13 +41,7 @@ app = Litestar([hello])
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_up(url: str, process: subprocess.Popen) -> None:
+def wait_up(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -57,6 +52,14 @@ def _wait_up(url: str, process: subprocess.Popen) -> None:
         except httpx.TransportError:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not answer within 60 s")
+
+
+def start_hello_world(folder: str, port: int, workers: int = 1) -> subprocess.Popen:
+    """The baseline: HELLO written into `folder` and served by uvicorn on 127.0.0.1:`port`."""
+    (Path(folder) / "hello_app.py").write_text(HELLO)
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", "hello_app:app", "--app-dir", folder, "--port", str(port),
+                             "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+                            stdout=subprocess.DEVNULL)
 
 
 def _signed_in(base: str, username: str) -> str:
@@ -116,10 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         try:
             hello_port, port = _free_port(), _free_port()
-            (Path(folder) / "hello_app.py").write_text(HELLO)
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "hello_app:app", "--app-dir", folder, "--port", str(hello_port),
-                 "--log-level", "warning", "--no-access-log"], stdout=subprocess.DEVNULL))
+            processes.append(start_hello_world(folder, hello_port))
             env = {k: v for k, v in os.environ.items() if not k.startswith(("LOTSENBUCH_", "DATABASE_URL"))}
             base = f"http://127.0.0.1:{port}"
             env.update(LOTSENBUCH_DATA_DIR=str(Path(folder) / "data"), LOTSENBUCH_BASE_URL=base,
@@ -129,8 +129,8 @@ def main() -> None:
             subprocess.run([*cli, "demo"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             processes.append(subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            _wait_up(f"http://127.0.0.1:{hello_port}/", processes[0])
-            _wait_up(base + "/healthz", processes[1])
+            wait_up(f"http://127.0.0.1:{hello_port}/", processes[0])
+            wait_up(base + "/healthz", processes[1])
             pages = {"hello world (baseline)": (f"http://127.0.0.1:{hello_port}/", ""),
                      # the app's own floor: every middleware, no database, no template
                      "the app's /healthz, signed in": (base + "/healthz", _signed_in(base, "lotse2")),
